@@ -1,0 +1,30 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   create .venv, install, segment a bundled sample photo with weights.h5
+#   make test   create .venv, install, lint and run the whole test suite
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/personseg predict assets/grace_hopper.jpg --weights weights.h5 --out out/demo --save mask,overlay,cutout,blur
+
+lint: $(STAMP)
+	$(BIN)/ruff check personseg tests benchmarks
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) out

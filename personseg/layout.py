@@ -1,0 +1,83 @@
+"""The on-disk dataset layout: `ROOT/images/<split>/<stem>.jpg` + `ROOT/masks/<split>/<stem>.png`.
+
+A root without split folders (`ROOT/images/*.jpg`, `ROOT/masks/*.png`, e.g. an image/mask set
+as downloaded) is read the same way with `split=None`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from personseg.errors import UserError
+from personseg.io import IMAGE_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class Pair:
+    image: Path
+    mask: Path
+
+    @property
+    def stem(self) -> str:
+        return self.image.stem
+
+
+def split_dirs(root: Path, split: str | None) -> tuple[Path, Path]:
+    """Image and mask folders of `root` for `split` (flat folders when split is None)."""
+    root = Path(root)
+    if split is None:
+        return root / "images", root / "masks"
+    return root / "images" / split, root / "masks" / split
+
+
+def find_pairs(root: str | Path, split: str | None = None) -> list[Pair]:
+    """Sorted image/mask pairs of a prepared root; UserError for a missing/empty root or orphans.
+
+    With `split=None`, a root that has `images/<split>` folders is an error that lists them,
+    so a wrong guess never silently trains on nothing.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"{root}: dataset root not found")
+    image_dir, mask_dir = split_dirs(root, split)
+    if not image_dir.is_dir():
+        available = sorted(p.name for p in (root / "images").glob("*") if p.is_dir())
+        hint = f" (available splits: {', '.join(available)})" if available else ""
+        raise UserError(f"{root}: no {image_dir.relative_to(root)}/ folder{hint}")
+    if not mask_dir.is_dir():
+        raise UserError(f"{root}: no {mask_dir.relative_to(root)}/ folder next to the images")
+    images = sorted(
+        p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+    )
+    if not images:
+        raise UserError(f"{image_dir}: no images found")
+    pairs, missing = [], []
+    for image in images:
+        mask = mask_dir / f"{image.stem}.png"
+        if mask.is_file():
+            pairs.append(Pair(image, mask))
+        else:
+            missing.append(image.name)
+    if missing:
+        listed = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise UserError(f"{mask_dir}: no mask for {len(missing)} image(s): {listed}")
+    return pairs
+
+
+def parse_root_spec(spec: str) -> tuple[Path, str | None, float]:
+    """Parse `PATH[:SPLIT][@WEIGHT]` as used by `--data` (e.g. `data/coco:train@3`)."""
+    weight = 1.0
+    if "@" in spec:
+        spec, weight_text = spec.rsplit("@", 1)
+        try:
+            weight = float(weight_text)
+        except ValueError:
+            raise UserError(f"{spec}@{weight_text}: sampling weight must be a number") from None
+        if weight <= 0:
+            raise UserError(f"{spec}@{weight_text}: sampling weight must be positive")
+    split = None
+    if ":" in spec:
+        spec, split = spec.rsplit(":", 1)
+        split = split or None
+    return Path(spec), split, weight
