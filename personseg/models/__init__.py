@@ -1,0 +1,20 @@
+"""Model builders: `build_model("unet" | "shallow", input_shape, **options) -> keras.Model`."""
+
+from __future__ import annotations
+
+import keras
+
+from personseg.models.shallow import build_shallow
+from personseg.models.unet import build_unet
+
+BUILDERS = {"shallow": build_shallow, "unet": build_unet}
+
+
+def build_model(name: str, input_shape=(None, None, 3), **options) -> keras.Model:
+    """Build a registered architecture by name (what `personseg train --model` uses)."""
+    if name not in BUILDERS:
+        raise ValueError(f"unknown model {name!r}; choose from {sorted(BUILDERS)}")
+    return BUILDERS[name](input_shape, **options)
+
+
+__all__ = ["build_model", "build_shallow", "build_unet", "BUILDERS"]
