@@ -1,0 +1,41 @@
+"""Inference runtimes behind one interface, so pre/post-processing lives once (in Segmenter).
+
+A backend wraps one model file and runs fixed-size batches:
+    backend.input_size  -> (height, width) the model takes
+    backend.predict(batch: N×H×W×3 float32 RGB 0–255) -> N×H×W float32 person probabilities
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from personseg.errors import UserError
+
+# name -> (module, class, pip extra that provides the runtime)
+BACKENDS: dict[str, tuple[str, str, str | None]] = {
+    "keras": ("personseg.backends.keras_backend", "KerasBackend", None),
+    "onnx": ("personseg.backends.onnx_backend", "OnnxBackend", "onnxruntime"),
+    "tflite": ("personseg.backends.tflite_backend", "TFLiteBackend", "ai-edge-litert"),
+}
+
+
+class Backend(Protocol):
+    input_size: tuple[int, int]
+
+    def predict(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+def load_backend(path: str | Path, backend: str = "keras", **options) -> Backend:
+    """Open a model file with the named runtime; clear errors for unknown names and missing files."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: model file not found")
+    module_name, class_name, _ = BACKENDS[backend]
+    module = importlib.import_module(module_name)
+    return getattr(module, class_name)(path, **options)
