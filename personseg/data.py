@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from personseg.layout import Pair, find_pairs, parse_root_spec
+from personseg.layout import Pair, check_sizes, find_pairs, parse_root_spec
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def load_roots(specs: list[str], default_split: str | None) -> list[Root]:
         if split is None and default_split and (path / "images" / default_split).is_dir():
             split = default_split
         pairs = find_pairs(path, split)
+        check_sizes(pairs)
         roots.append(Root(tuple(pairs), weight, f"{path}:{split}" if split else str(path)))
     return roots
 

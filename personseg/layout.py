@@ -65,6 +65,23 @@ def find_pairs(root: str | Path, split: str | None = None) -> list[Pair]:
     return pairs
 
 
+def check_sizes(pairs: list[Pair]) -> None:
+    """Raise UserError naming the first pair whose image and mask sizes differ (header reads only)."""
+    from PIL import Image
+
+    for pair in pairs:
+        try:
+            with Image.open(pair.image) as image, Image.open(pair.mask) as mask:
+                image_size, mask_size = image.size, mask.size
+        except OSError as exc:
+            raise UserError(f"{pair.image}: unreadable image or mask ({exc})") from exc
+        if image_size != mask_size:
+            raise UserError(
+                f"{pair.mask}: mask size {mask_size[0]}×{mask_size[1]} differs from image size "
+                f"{image_size[0]}×{image_size[1]} ({pair.image.name})"
+            )
+
+
 def parse_root_spec(spec: str) -> tuple[Path, str | None, float]:
     """Parse `PATH[:SPLIT][@WEIGHT]` as used by `--data` (e.g. `data/coco:train@3`)."""
     weight = 1.0

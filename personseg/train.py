@@ -158,7 +158,9 @@ def export_inference_model(trained, config: TrainConfig, path: Path, size: int |
     return model
 
 
-def train(config: TrainConfig, resume: bool = False, verbose: int = 2) -> Path:
+def train(
+    config: TrainConfig, resume: bool = False, verbose: int = 2, extra_callbacks: list | None = None
+) -> Path:
     """Train (or resume) a run; return the run folder. See the module docstring for its files."""
     run = Path(config.out)
     if resume:
@@ -211,6 +213,7 @@ def train(config: TrainConfig, resume: bool = False, verbose: int = 2) -> Path:
             on_epoch_end=lambda epoch, logs: plot_curves(run / "log.csv", run / "curves.png")
         ),
     ]
+    callbacks += extra_callbacks or []
     if config.patience > 0:
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_iou", mode="max", patience=config.patience)

@@ -33,7 +33,10 @@ def resolve_imagenet_weights(alpha: float) -> Path:
     downloaded the usual Keras way. Offline machines pre-seed the cache with the same file."""
     name = mobilenetv2_weights_filename(alpha)
     try:
-        return Path(keras.utils.get_file(name, _WEIGHTS_URL + name, cache_subdir="models"))
+        cache_dir = os.environ.get("KERAS_HOME")  # read now: Keras reads it only at import
+        return Path(
+            keras.utils.get_file(name, _WEIGHTS_URL + name, cache_dir=cache_dir, cache_subdir="models")
+        )
     except Exception as exc:  # network errors come in many types
         cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
         raise UserError(

@@ -1,0 +1,101 @@
+"""Model builders: output shapes for several input sizes, sigmoid range, plain-Keras saving."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from personseg.models import build_model
+from personseg.models.encoders import mobilenetv2_weights_filename
+
+SIZES = [(32, 32), (64, 96), (96, 64)]
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("shallow", {"filters": (4, 8, 16)}),
+        ("unet", {"encoder": "none", "depth": 3, "base_filters": 4}),
+        ("unet", {"encoder": "none", "depth": 2, "base_filters": 4, "separable": False,
+                  "upsampling": "transpose"}),
+        ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.35, "encoder_weights": None,
+                  "decoder_filters": (16, 8, 8, 8, 4)}),
+    ],
+)
+def test_output_shape_matches_input_for_several_sizes(name, options):
+    model = build_model(name, **options)
+    for h, w in SIZES:
+        x = np.random.default_rng(0).uniform(0, 255, (2, h, w, 3)).astype("float32")
+        y = np.asarray(model(x))
+        assert y.shape == (2, h, w, 1)
+        assert np.all((y >= 0) & (y <= 1))
+
+
+def test_fixed_size_model_saves_and_loads_as_plain_keras(tmp_path):
+    import keras
+
+    model = build_model("unet", (64, 64, 3), encoder="none", depth=2, base_filters=4)
+    model.save(tmp_path / "m.h5")
+    loaded = keras.models.load_model(tmp_path / "m.h5", compile=False)
+    x = np.full((1, 64, 64, 3), 128, "float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+    assert loaded.input_shape == (None, 64, 64, 3)
+
+
+def test_unknown_model_and_encoder_are_rejected():
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("segformer")
+    with pytest.raises(ValueError, match="encoder must be"):
+        build_model("unet", encoder="resnet")
+
+
+def test_mobilenetv2_loads_offline_weights_from_path(encoder_weights):
+    path = encoder_weights / mobilenetv2_weights_filename(0.35)
+    with_weights = build_model("unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights=path)
+    random_init = build_model("unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights=None)
+    kernel = with_weights.get_layer("Conv1").get_weights()[0]
+    assert not np.allclose(kernel, random_init.get_layer("Conv1").get_weights()[0])
+    import h5py
+
+    with h5py.File(path) as f:  # the first conv kernel is the file's, byte for byte
+        stored = f["Conv1"]["Conv1"]["kernel:0"][()]
+    np.testing.assert_array_equal(kernel, stored)
+
+
+def test_imagenet_weights_come_from_the_keras_cache_without_network(encoder_weights, tmp_path, monkeypatch):
+    """The code path users run with internet ('imagenet') works offline from a pre-seeded cache."""
+    import shutil
+
+    import keras
+
+    name = mobilenetv2_weights_filename(0.35)
+    (tmp_path / "models").mkdir()
+    shutil.copy(encoder_weights / name, tmp_path / "models" / name)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("tried to download")
+
+    monkeypatch.setattr("keras.src.utils.file_utils.urlretrieve", no_download)
+    model = build_model("unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights="imagenet")
+    from_path = build_model("unet", encoder="mobilenetv2", encoder_alpha=0.35,
+                            encoder_weights=encoder_weights / name)
+    np.testing.assert_array_equal(
+        model.get_layer("block_16_project").get_weights()[0],
+        from_path.get_layer("block_16_project").get_weights()[0],
+    )
+    assert keras.config.backend() == "tensorflow"
+
+
+def test_missing_encoder_weights_file_is_a_clear_error(tmp_path):
+    from personseg.errors import UserError
+
+    with pytest.raises(UserError, match="nope.h5: encoder weights file not found"):
+        build_model("unet", encoder="mobilenetv2", encoder_weights=tmp_path / "nope.h5")
+
+
+def test_encoder_batchnorm_is_frozen_and_decoder_is_not():
+    model = build_model("unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights=None)
+    assert not model.get_layer("bn_Conv1").trainable
+    assert model.get_layer("dec0_a_bn").trainable
+    assert model.get_layer("Conv1").trainable
