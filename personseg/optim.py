@@ -23,9 +23,8 @@ class AdamWLayerLR(keras.optimizers.AdamW):
 
     def build(self, variables):
         # Backends hand update_step their own variable objects, so remember keys, not paths.
-        self._slow_keys = {
-            self._var_key(v) for v in variables if self.slow_prefixes and v.path.startswith(self.slow_prefixes)
-        }
+        prefixes = self.slow_prefixes
+        self._slow_keys = {self._var_key(v) for v in variables if prefixes and v.path.startswith(prefixes)}
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

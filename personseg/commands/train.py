@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 
 
-
 def _csv_ints(text: str) -> list[int]:
     return [int(v) for v in text.split(",") if v]
 
