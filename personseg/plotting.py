@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
@@ -41,3 +43,58 @@ def plot_curves(log_csv: str | Path, out_png: str | Path) -> Path:
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
     return out_png
+
+
+def result_grid(
+    images: list[np.ndarray],
+    probs: list[np.ndarray],
+    truths: list[np.ndarray] | None = None,
+    threshold: float = 0.5,
+    titles: list[str] | None = None,
+    panel_height: float = 2.6,
+) -> Figure:
+    """One row per image: input | probabilities | mask @threshold | ground truth (if given).
+
+    Row titles carry the image's IoU when ground truth is given, so a worst-k grid explains
+    itself. Returns a pyplot-free Figure: save it with `fig.savefig`, or show it in a notebook.
+    """
+    from personseg.metrics import Confusion
+
+    if len(images) != len(probs) or (truths is not None and len(truths) != len(images)):
+        raise ValueError("images, probs and truths must have the same length")
+    if not images:
+        raise ValueError("result_grid needs at least one image")
+    columns = ["input", "prediction (probability)", f"mask @{threshold:g}"]
+    if truths is not None:
+        columns.append("ground truth")
+    aspect = max(image.shape[1] / image.shape[0] for image in images)
+    fig = Figure(figsize=(len(columns) * panel_height * min(aspect, 2.0), len(images) * panel_height))
+    axes = fig.subplots(len(images), len(columns), squeeze=False)
+    for row, (image, prob) in enumerate(zip(images, probs, strict=True)):
+        pred = prob >= threshold
+        binary = {"cmap": "gray", "vmin": 0, "vmax": 1}  # fixed range: an all-person mask is white
+        panels = [(image, {}), (prob, {"cmap": "magma", "vmin": 0, "vmax": 1}), (pred, binary)]
+        label = titles[row] if titles else f"#{row}"
+        if truths is not None:
+            truth = np.asarray(truths[row], bool)
+            panels.append((truth, binary))
+            label += f"  IoU {Confusion.of(pred, truth).iou:.3f}"
+        for col, (ax, (picture, style)) in enumerate(zip(axes[row], panels, strict=True)):
+            ax.imshow(picture, interpolation="nearest", **style)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(columns[col], fontsize=9)
+        axes[row][0].set_ylabel(label, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Write a figure atomically (png/jpg/pdf by extension)."""
+    from personseg.io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    return path

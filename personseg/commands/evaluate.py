@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from personseg.commands._common import add_model_arguments, load_segmenter
+
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
     """Ground-truth source options, shared with `personseg grid`."""
@@ -16,8 +18,7 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", default="weights.h5", help="model file (default: weights.h5)")
-    p.add_argument("--backend", choices=["keras", "onnx", "tflite"], default="keras")
+    add_model_arguments(p)
     add_data_arguments(p)
     p.add_argument("--threshold", type=float, default=0.5, help="headline threshold (default 0.5)")
     p.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7", help="threshold sweep")
@@ -56,13 +57,12 @@ def load_samples(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from personseg.errors import UserError
     from personseg.evaluate import evaluate, parse_thresholds
-    from personseg.segmenter import Segmenter
 
     thresholds = parse_thresholds(args.thresholds)
     if not 0.0 <= args.threshold <= 1.0:
         raise UserError(f"--threshold must be between 0 and 1, got {args.threshold}")
     samples = load_samples(args)
-    seg = Segmenter.from_weights(args.weights, backend=args.backend)
+    seg = load_segmenter(args)
     result = evaluate(seg, samples, thresholds, threshold=args.threshold, batch_size=args.batch_size)
     if args.csv:
         result.write_csv(args.csv)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from personseg.commands._common import add_model_arguments, load_segmenter
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="image files, folders (searched recursively for images), glob patterns "
                         "(quote them, e.g. 'photos/**/*.jpg'), video files")
-    p.add_argument("--weights", default="weights.h5", help="model file (default: weights.h5)")
-    p.add_argument("--backend", choices=["keras", "onnx", "tflite"], default="keras")
+    add_model_arguments(p)
     p.add_argument("--out", required=True, help="output folder (created)")
     p.add_argument("--save", default="mask,overlay",
                    help="comma-separated outputs: mask,overlay,cutout,blur (default: mask,overlay)")
@@ -24,10 +25,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from personseg.predict import parse_kinds, run_predict
-    from personseg.segmenter import Segmenter
 
     kinds = parse_kinds(args.save)
-    seg = Segmenter.from_weights(args.weights, backend=args.backend)
+    seg = load_segmenter(args)
     report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,
                          batch_size=args.batch_size, save_frames=args.save_frames)
     print(report.summary())
