@@ -1,0 +1,66 @@
+"""ONNX Runtime backend for `personseg export --format onnx` files (NHWC float input)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from personseg.backends.threads import physical_cores
+from personseg.errors import UserError
+
+INSTALL_HINT = "pip install 'personseg[export]' (or just: pip install onnxruntime)"
+
+
+def import_onnxruntime(path: str | Path):
+    """The onnxruntime module, or a UserError that says what to install."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UserError(
+            f"{path}: the onnx backend needs onnxruntime, which is not installed; {INSTALL_HINT}"
+        ) from None
+    return onnxruntime
+
+
+def fixed_or_requested_size(path, height, width, size: int | None) -> tuple[int, int]:
+    """(H, W) to feed: the model's fixed size, or `size` when the model takes any size."""
+    if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
+        if size is not None and (size, size) != (height, width):
+            raise UserError(f"{path}: model has a fixed {height}×{width} input; size={size} conflicts")
+        return height, width
+    if size is None:
+        raise UserError(f"{path}: model has a dynamic input size; pass size= (a multiple of 32)")
+    if size <= 0 or size % 32:
+        raise UserError(f"size must be a positive multiple of 32, got {size}")
+    return size, size
+
+
+class OnnxBackend:
+    """InferenceSession with every graph optimisation on and one intra-op thread per core.
+
+    `threads` overrides the thread count (e.g. 1 when running several processes side by side).
+    """
+
+    def __init__(self, path: str | Path, size: int | None = None, threads: int | None = None):
+        ort = import_onnxruntime(path)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or physical_cores()
+        options.inter_op_num_threads = 1  # one chain of convolutions: nothing to run in parallel
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types per failure
+            raise UserError(f"{path}: cannot load as an ONNX model ({exc})") from exc
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].shape[3] != 3:
+            raise UserError(f"{path}: expected one N×H×W×3 input, got {[i.shape for i in inputs]}")
+        self.threads = options.intra_op_num_threads
+        self._input, self._output = inputs[0].name, outputs[0].name
+        self.input_size = fixed_or_requested_size(path, inputs[0].shape[1], inputs[0].shape[2], size)
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        feed = {self._input: np.ascontiguousarray(batch, dtype=np.float32)}
+        return np.asarray(self.session.run([self._output], feed)[0], dtype=np.float32)[..., 0]

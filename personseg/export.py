@@ -1,0 +1,258 @@
+"""`personseg export`: a trained model → ONNX, TFLite or SavedModel, checked against Keras.
+
+Every file is verified before it gets its final name: the exported model and the Keras model
+segment the same photos (bundled sample images, plus a few calibration photos when given)
+and the export fails — nothing written — when they diverge beyond `parity.TOLERANCES`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from personseg import converters, parity
+from personseg.backends import load_backend
+from personseg.errors import UserError
+from personseg.io import atomic_path, read_rgb
+
+FORMATS = ("onnx", "tflite", "savedmodel")
+QUANTIZATIONS = ("none", "fp16", "int8")
+SUFFIX = {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": "_savedmodel"}
+DEFAULT_DYNAMIC_CHECK_SIZE = 256  # a dynamic model is checked at this size and at +64 px
+VERIFY_CALIBRATION_IMAGES = 4
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    format: str
+    quantize: str
+    size: int | None  # None: any H×W (multiple of 32)
+    bytes: int
+    ops: dict[str, int]
+    tolerance: parity.Tolerance
+    parity: list[parity.ParityRow] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "path": str(self.path), "format": self.format, "quantize": self.quantize, "size": self.size,
+            "bytes": self.bytes, "ops": self.ops, "tolerance": self.tolerance.describe(),
+            "parity": [row.as_dict() for row in self.parity], "seconds": round(self.seconds, 2),
+        }
+
+
+def load_keras_model(path: str | Path) -> keras.Model:
+    """A personseg model file (`model.h5` inference model or `.keras` checkpoint)."""
+    import personseg.keras_metrics  # noqa: F401  (custom objects that .keras checkpoints reference)
+    import personseg.losses  # noqa: F401
+    import personseg.optim  # noqa: F401
+
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: model file not found")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # h5py/keras raise many types for unreadable files
+        raise UserError(f"{path}: cannot load as a Keras model ({exc})") from exc
+
+
+class ShapeUpsampling(keras.layers.Layer):
+    """×k resize computed from the runtime shape. Keras 3.15's UpSampling2D cannot be traced
+    with unknown H×W (ops.image.resize compares the size to 0 in Python), so dynamic-size
+    exports swap it for this layer; it has no weights and computes the same tf.image.resize."""
+
+    def __init__(self, size: tuple[int, int], interpolation: str, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.interpolation = tuple(size), interpolation
+
+    def call(self, x):
+        shape = tf.shape(x)
+        new_size = (shape[1] * self.size[0], shape[2] * self.size[1])
+        return tf.image.resize(x, new_size, method=self.interpolation)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "interpolation": self.interpolation}
+
+
+def at_size(model: keras.Model, size: int | None) -> keras.Model:
+    """The same network and weights with a size×size input (None: any H×W), float32 throughout."""
+    if size is not None and (size <= 0 or size % 32):
+        raise UserError(f"--size must be a positive multiple of 32, got {size}")
+
+    def clone(layer):
+        if size is None and isinstance(layer, keras.layers.UpSampling2D) and layer.interpolation != "nearest":
+            return ShapeUpsampling(layer.size, layer.interpolation, name=layer.name)
+        config = layer.get_config()
+        if "dtype" in config:
+            config["dtype"] = "float32"  # export float32 even if trained under mixed precision
+        return layer.__class__.from_config(config)
+
+    inputs = keras.Input((size, size, 3), name="image")
+    resized = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+    resized.set_weights(model.get_weights())
+    return resized
+
+
+def fixed_size(model: keras.Model) -> int | None:
+    height, width = model.input_shape[1:3]
+    if height is None or width is None:
+        return None
+    if height != width:
+        raise UserError(f"model input is {height}×{width}; personseg exports square (letterboxed) inputs")
+    return int(height)
+
+
+def default_out(weights: Path, fmt: str, quantize: str, size: int | None, native: int | None) -> Path:
+    """weights.h5 → weights.onnx, weights-512.int8.tflite, weights-dynamic_savedmodel, …"""
+    stem = weights.stem
+    if size is None:
+        stem += "-dynamic"
+    elif size != native:
+        stem += f"-{size}"
+    if quantize != "none":
+        stem += f".{quantize}"
+    return weights.with_name(stem + SUFFIX[fmt])
+
+
+class _SavedModelPredictor:
+    def __init__(self, folder: Path):
+        self.loaded = tf.saved_model.load(str(folder))  # keep: the endpoint references its variables
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self.loaded.serve(tf.constant(batch, tf.float32)))[..., 0]
+
+
+def _check(model: keras.Model, tmp: Path, fmt: str, sizes: list[int], images: dict[str, np.ndarray],
+           tolerance: parity.Tolerance) -> list[parity.ParityRow]:
+    rows = []
+    for size in sizes:
+        reference = at_size(model, size)
+        predict_ref = tf.function(lambda x, m=reference: m(x, training=False)[..., 0])
+        if fmt == "savedmodel":
+            candidate = _SavedModelPredictor(tmp)
+        else:
+            candidate = load_backend(tmp, fmt, size=size)
+        reference_predict = lambda b, f=predict_ref: f(b).numpy()  # noqa: E731
+        rows += parity.check(reference_predict, candidate.predict, images, size, tolerance)
+    return rows
+
+
+def _failure(out: Path, fmt: str, quantize: str, rows: list[parity.ParityRow], tolerance) -> UserError:
+    bad = "; ".join(
+        f"{r.image}@{r.size}: max |Δp| {r.max_abs_diff:.3g}, agreement {r.agreement:.2%}"
+        for r in rows
+        if not r.ok
+    )
+    return UserError(
+        f"{out}: {fmt} ({quantize}) export diverges from the Keras model beyond the tolerance "
+        f"({tolerance.describe()}): {bad}; file not written"
+    )
+
+
+def export_model(
+    weights: str | Path,
+    fmt: str,
+    *,
+    quantize: str = "none",
+    size: int | None = None,
+    dynamic: bool = False,
+    out: str | Path | None = None,
+    calibration: list[str] | tuple[str, ...] = (),
+    calibration_count: int = 200,
+    opset: int = converters.ONNX_OPSET,
+) -> ExportResult:
+    """Export `weights` and verify the file against the Keras model; see the module docstring."""
+    started = time.perf_counter()
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if quantize not in QUANTIZATIONS:
+        raise UserError(f"unknown quantization {quantize!r}; choose from {', '.join(QUANTIZATIONS)}")
+    if fmt == "savedmodel" and quantize != "none":
+        raise UserError("a SavedModel is float32; quantize with --format tflite or --format onnx")
+    if dynamic and size is not None:
+        raise UserError("--size and --dynamic exclude each other")
+    weights = Path(weights)
+    model = load_keras_model(weights)
+    native = fixed_size(model)
+    if not dynamic and size is None:
+        size = native
+        if size is None:
+            raise UserError(f"{weights}: model has a dynamic input size; pass --size N or --dynamic")
+    export_size = None if dynamic else size
+    check_sizes = [export_size] if export_size else [native or DEFAULT_DYNAMIC_CHECK_SIZE]
+    if dynamic:
+        check_sizes.append(check_sizes[0] + 64)
+
+    files = parity.list_images(list(calibration))
+    if quantize == "int8" and not files:
+        raise UserError(
+            "int8 quantization needs --calibration ROOT[:SPLIT]: a few hundred representative photos"
+        )
+    calib_files = _spread(files, calibration_count)
+    images = parity.sample_images()
+    for path in _spread([f for f in files if f not in set(calib_files)] or files, VERIFY_CALIBRATION_IMAGES):
+        images[path.stem] = read_rgb(path)
+
+    def representative():
+        for path in calib_files:
+            batch, _ = parity.letterboxed([read_rgb(path)], check_sizes[0])
+            yield batch
+
+    out = Path(out) if out else default_out(weights, fmt, quantize, export_size, native)
+    exportable = at_size(model, export_size)
+    tolerance = parity.TOLERANCES[quantize]
+    if fmt == "savedmodel":
+        rows, ops = _export_folder(exportable, model, out, check_sizes, images, tolerance)
+        total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    else:
+        with atomic_path(out) as tmp:
+            if fmt == "onnx":
+                converters.write_onnx(exportable, tmp, quantize, representative, opset)
+                ops = converters.onnx_op_counts(tmp)
+                if ops.get("BatchNormalization"):
+                    count = ops["BatchNormalization"]
+                    raise UserError(f"{out}: {count} BatchNormalization nodes were not folded")
+            else:
+                converters.write_tflite(exportable, tmp, quantize, representative)
+                ops = converters.tflite_op_counts(tmp)
+            rows = _check(model, tmp, fmt, check_sizes, images, tolerance)
+            if not all(r.ok for r in rows):
+                raise _failure(out, fmt, quantize, rows, tolerance)
+        total = out.stat().st_size
+    return ExportResult(out, fmt, quantize, export_size, total, ops, tolerance, rows,
+                        time.perf_counter() - started)
+
+
+def _spread(files: list[Path], count: int) -> list[Path]:
+    """Up to `count` files evenly spaced over the list (deterministic, covers every root)."""
+    if len(files) <= count:
+        return list(files)
+    return [files[i] for i in np.linspace(0, len(files) - 1, count).round().astype(int)]
+
+
+def _export_folder(exportable, model, out: Path, sizes, images, tolerance):
+    if out.exists() and not (out / "saved_model.pb").exists():
+        raise UserError(f"{out}: exists and is not a SavedModel folder; refusing to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        shutil.rmtree(tmp)
+        converters.write_savedmodel(exportable, tmp)
+        rows = _check(model, tmp, "savedmodel", sizes, images, tolerance)
+        if not all(r.ok for r in rows):
+            raise _failure(out, "savedmodel", "none", rows, tolerance)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows, {}

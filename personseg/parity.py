@@ -1,0 +1,123 @@
+"""Does an exported model still segment like the Keras model it came from? Measured on photos.
+
+Both models see the same letterboxed image; we compare person probabilities only inside the
+image area (the black letterbox padding would inflate the agreement) and report the largest
+absolute difference and the share of pixels whose 0.5-threshold mask is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from personseg.errors import UserError
+from personseg.io import IMAGE_EXTENSIONS, read_rgb
+from personseg.layout import parse_root_spec, split_dirs
+from personseg.letterbox import Letterbox, letterbox_image
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Largest allowed max |Δp| (None: not bounded) and smallest allowed mask agreement."""
+
+    max_abs: float | None
+    agreement: float
+
+    def describe(self) -> str:
+        bound = f"max |Δp| ≤ {self.max_abs:g}, " if self.max_abs is not None else ""
+        return f"{bound}mask agreement ≥ {self.agreement:.1%}"
+
+
+# float: only summation order changes; fp16 weights: ~3 significant digits; int8: masks only.
+TOLERANCES = {
+    "none": Tolerance(1e-3, 0.999),
+    "fp16": Tolerance(1e-2, 0.995),
+    "int8": Tolerance(None, 0.98),
+}
+
+
+@dataclass(frozen=True)
+class ParityRow:
+    image: str
+    size: int
+    max_abs_diff: float
+    agreement: float
+    ok: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sample_images() -> dict[str, np.ndarray]:
+    """Photos that installed packages ship: matplotlib's grace_hopper, scikit-image's astronaut."""
+    from matplotlib import cbook
+
+    images = {"grace_hopper": read_rgb(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))}
+    try:
+        from skimage import data
+    except ImportError:  # scikit-image is a dev extra; one photo still checks the export
+        return images
+    images["astronaut"] = np.ascontiguousarray(data.astronaut()[..., :3])
+    return images
+
+
+def image_dirs(spec: str) -> list[Path]:
+    """`ROOT[:SPLIT]` → folders of images: ROOT/images/SPLIT, ROOT/images, or ROOT itself."""
+    root, split, _ = parse_root_spec(spec)
+    image_dir, _ = split_dirs(root, split)
+    if split is None and not image_dir.is_dir():
+        image_dir = root
+    if not image_dir.is_dir():
+        raise UserError(f"{image_dir}: calibration image folder not found")
+    return [image_dir]
+
+
+def list_images(specs: list[str]) -> list[Path]:
+    """Every image of every `ROOT[:SPLIT]` spec, sorted per folder (calibration candidates)."""
+    files = []
+    for spec in specs:
+        for folder in image_dirs(spec):
+            found = sorted(
+                p
+                for p in folder.iterdir()
+                if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+            )
+            if not found:
+                raise UserError(f"{folder}: no images found for calibration")
+            files.extend(found)
+    return files
+
+
+def letterboxed(images: list[np.ndarray], size: int) -> tuple[np.ndarray, list[Letterbox]]:
+    """Letterbox each RGB image to size×size exactly as inference does; float32 N×size×size×3."""
+    canvases, geos = [], []
+    for image in images:
+        canvas, geo = letterbox_image(image, size)
+        canvases.append(canvas)
+        geos.append(geo)
+    return np.stack(canvases).astype(np.float32), geos
+
+
+def compare(reference: np.ndarray, candidate: np.ndarray, geo: Letterbox) -> tuple[float, float]:
+    """(max |Δp|, mask agreement at 0.5) over the image area of two size×size probability maps."""
+    window = (slice(geo.top, geo.top + geo.new_height), slice(geo.left, geo.left + geo.new_width))
+    ref, cand = reference[window], candidate[window]
+    if not np.all(np.isfinite(cand)):
+        return float("inf"), 0.0
+    return float(np.abs(ref - cand).max()), float(np.mean((ref > 0.5) == (cand > 0.5)))
+
+
+def check(reference_predict, candidate_predict, images: dict[str, np.ndarray], size: int,
+          tolerance: Tolerance) -> list[ParityRow]:
+    """Run both predict functions (N×H×W×3 → N×H×W) on every image and score each image."""
+    batch, geos = letterboxed(list(images.values()), size)
+    ref = np.concatenate([reference_predict(batch[i : i + 1]) for i in range(len(batch))])
+    cand = np.concatenate([candidate_predict(batch[i : i + 1]) for i in range(len(batch))])
+    rows = []
+    for name, r, c, geo in zip(images, ref, cand, geos, strict=True):
+        max_abs, agreement = compare(r, c, geo)
+        ok = agreement >= tolerance.agreement and (tolerance.max_abs is None or max_abs <= tolerance.max_abs)
+        rows.append(ParityRow(name, size, max_abs, agreement, ok))
+    return rows
