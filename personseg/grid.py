@@ -19,17 +19,18 @@ def grid_from_samples(seg, samples: list[Sample], n: int = 8, worst: int | None 
     """
     keep = worst if worst is not None else n
     candidates = samples if worst is not None else samples[:n]
-    rows: list[tuple[float, int, str, object, object, object]] = []
+    rows: list[tuple] = []
     for index, (sample, prob) in enumerate(iter_probabilities(seg, candidates, batch_size)):
         truth = sample.truth()
-        iou = Confusion.of(prob >= threshold, truth).iou
-        rows.append((iou, index, sample.name, read_rgb(sample.image), prob, truth))
+        counts = Confusion.of(prob >= threshold, truth)
+        wrong = (counts.fp + counts.fn) / truth.size  # ties (e.g. many IoU 0): most wrong pixels first
+        rows.append(((counts.iou, -wrong, index), sample.name, read_rgb(sample.image), prob, truth))
         if worst is not None:
-            rows = sorted(rows, key=lambda r: (r[0], r[1]))[:keep]
+            rows = sorted(rows, key=lambda r: r[0])[:keep]
     if not rows:
         raise UserError("no images for the grid")
-    return result_grid([r[3] for r in rows], [r[4] for r in rows], [r[5] for r in rows],
-                       threshold=threshold, titles=[r[2] for r in rows])
+    return result_grid([r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows],
+                       threshold=threshold, titles=[r[1] for r in rows])
 
 
 def grid_from_images(seg, inputs: list[str], n: int = 8, threshold: float = 0.5) -> Figure:
