@@ -1,0 +1,160 @@
+"""`personseg export`: each format loads and segments photos like the Keras model, quantised
+files agree with float on ≥ 98 % of mask pixels, and a diverging export writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from personseg import converters
+from personseg.errors import UserError
+from personseg.export import default_out, export_model
+from personseg.parity import sample_images
+from personseg.segmenter import Segmenter
+from tests.conftest import PERSON_MASKS, REPO
+from tests.export_helpers import save_random_model, train_blob_model, write_calibration_photos
+
+SIZE = 64
+
+
+@pytest.fixture(scope="module")
+def random_weights(tmp_path_factory) -> Path:
+    return save_random_model(tmp_path_factory.mktemp("random") / "model.h5", SIZE)
+
+
+@pytest.fixture(scope="module")
+def blob_weights(tmp_path_factory) -> Path:
+    return train_blob_model(tmp_path_factory.mktemp("blob") / "blob.h5", SIZE)
+
+
+@pytest.fixture(scope="module")
+def calibration(tmp_path_factory) -> str:
+    return str(write_calibration_photos(tmp_path_factory.mktemp("calibration")))
+
+
+def masks(seg: Segmenter) -> list[np.ndarray]:
+    return [seg.predict(image) for image in sample_images().values()]
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "tflite"])
+def test_export_then_segment_like_keras(random_weights, tmp_path, fmt):
+    result = export_model(random_weights, fmt, out=tmp_path / f"m.{fmt}")
+    assert result.path.is_file() and result.size == SIZE
+    assert {row.image for row in result.parity} >= {"grace_hopper"}
+    assert all(row.ok and row.max_abs_diff <= 1e-3 for row in result.parity)
+    keras_probs = masks(Segmenter.from_weights(random_weights, "keras"))
+    exported_probs = masks(Segmenter.from_weights(result.path, fmt))
+    for k, e in zip(keras_probs, exported_probs, strict=True):
+        assert k.shape == e.shape
+        assert np.abs(k - e).max() < 1e-3
+
+
+def test_batchnorm_is_folded(random_weights, tmp_path):
+    onnx = export_model(random_weights, "onnx", out=tmp_path / "m.onnx")
+    tflite = export_model(random_weights, "tflite", out=tmp_path / "m.tflite")
+    assert "BatchNormalization" not in onnx.ops
+    # folded into the convolutions: no Mul/Add per BatchNorm left (one Mul + Add is the input scaling)
+    assert onnx.ops.get("Mul", 0) <= 1 and onnx.ops["Conv"] >= 8
+    assert tflite.ops.get("MUL", 0) <= 1 and tflite.ops["CONV_2D"] >= 8
+
+
+def test_savedmodel_export(random_weights, tmp_path):
+    import tensorflow as tf
+
+    result = export_model(random_weights, "savedmodel", out=tmp_path / "sm")
+    assert (result.path / "saved_model.pb").is_file() and all(row.ok for row in result.parity)
+    loaded = tf.saved_model.load(str(result.path))
+    x = np.random.default_rng(0).uniform(0, 255, (2, SIZE, SIZE, 3)).astype(np.float32)
+    import keras
+
+    reference = keras.models.load_model(random_weights, compile=False)(x)
+    np.testing.assert_allclose(loaded.serve(x), reference, atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "tflite"])
+def test_dynamic_export_is_checked_at_two_sizes(random_weights, tmp_path, fmt):
+    result = export_model(random_weights, fmt, dynamic=True, out=tmp_path / f"d.{fmt}")
+    assert result.size is None
+    assert sorted({row.size for row in result.parity}) == [SIZE, SIZE + 64]
+    assert all(row.ok for row in result.parity)
+    seg = Segmenter.from_weights(result.path, fmt, size=96)
+    assert seg.size == 96
+
+
+@pytest.mark.parametrize("fmt,quantize", [("onnx", "int8"), ("tflite", "int8"), ("onnx", "fp16"),
+                                          ("tflite", "fp16")])
+def test_quantized_masks_agree_with_float(blob_weights, calibration, tmp_path, fmt, quantize):
+    result = export_model(blob_weights, fmt, quantize=quantize, calibration=[calibration],
+                          out=tmp_path / f"q.{fmt}")
+    assert len(result.parity) >= 4  # two bundled photos + calibration photos not used to calibrate
+    float_probs = masks(Segmenter.from_weights(blob_weights, "keras"))
+    quant_probs = masks(Segmenter.from_weights(result.path, fmt))
+    for f, q in zip(float_probs, quant_probs, strict=True):
+        person = f > 0.5
+        assert 0.05 < person.mean() < 0.95, "the test model must produce a real mask"
+        assert np.mean(person == (q > 0.5)) >= 0.98
+    if quantize == "int8":
+        assert result.bytes < 0.6 * export_model(blob_weights, fmt, out=tmp_path / f"f.{fmt}").bytes
+
+
+def test_diverging_export_fails_and_writes_nothing(random_weights, tmp_path, monkeypatch):
+    """Simulate a broken converter (it exports a differently initialised network)."""
+    import keras
+
+    from personseg.models import build_model
+
+    keras.utils.set_random_seed(99)
+    other = build_model("shallow", (SIZE, SIZE, 3), filters=(8, 16, 32))
+    original = converters.write_onnx
+    monkeypatch.setattr(converters, "write_onnx", lambda model, path, *a, **k: original(other, path, *a, **k))
+    out = tmp_path / "bad.onnx"
+    with pytest.raises(UserError, match="diverges from the Keras model.*file not written"):
+        export_model(random_weights, "onnx", out=out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_option_errors(random_weights, tmp_path):
+    with pytest.raises(UserError, match="needs --calibration"):
+        export_model(random_weights, "tflite", quantize="int8", out=tmp_path / "x.tflite")
+    with pytest.raises(UserError, match="SavedModel is float32"):
+        export_model(random_weights, "savedmodel", quantize="fp16")
+    with pytest.raises(UserError, match="multiple of 32"):
+        export_model(random_weights, "onnx", size=100)
+    with pytest.raises(UserError, match="model file not found"):
+        export_model(tmp_path / "missing.h5", "onnx")
+    with pytest.raises(UserError, match="calibration image folder not found"):
+        export_model(random_weights, "onnx", quantize="int8", calibration=[str(tmp_path / "nope")])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_output_names():
+    weights = Path("runs/a/model.h5")
+    assert default_out(weights, "onnx", "none", 320, 320) == Path("runs/a/model.onnx")
+    assert default_out(weights, "tflite", "int8", 256, 320) == Path("runs/a/model-256.int8.tflite")
+    assert default_out(weights, "savedmodel", "none", None, 320) == Path("runs/a/model-dynamic_savedmodel")
+
+
+def test_cli_export_prints_parity_and_fails_with_exit_2(random_weights, tmp_path, capsys):
+    from personseg.cli import main
+
+    out = tmp_path / "cli.onnx"
+    assert main(["export", "--weights", str(random_weights), "--format", "onnx", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "grace_hopper" in printed and "agreement" in printed
+    assert main(["export", "--weights", str(tmp_path / "none.h5"), "--format", "onnx"]) == 2
+    assert "model file not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["onnx", "tflite"])
+def test_shipped_weights_export(tmp_path, fmt):
+    weights = REPO / "weights.h5"
+    if not weights.exists():
+        pytest.skip("weights.h5 is not in the repository yet")
+    calibration = [str(PERSON_MASKS / "ccp")] if PERSON_MASKS.exists() else []
+    result = export_model(weights, fmt, out=tmp_path / f"w.{fmt}", calibration=calibration)
+    assert all(row.ok for row in result.parity)
+    probs = masks(Segmenter.from_weights(result.path, fmt))
+    assert 0.05 < float(np.mean(probs[0] > 0.5)) < 0.95  # grace_hopper: a person, not the whole frame
