@@ -8,9 +8,11 @@ contain people, because it weighs a small person as much as a large one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +54,8 @@ def coco_samples(annotations: str | Path, images: str | Path) -> list[Sample]:
     images = Path(images)
     if not images.is_dir():
         raise UserError(f"{images}: image folder not found")
-    coco = load_coco(annotations)
+    with contextlib.redirect_stdout(sys.stderr):  # pycocotools chats on stdout; keep --json clean
+        coco = load_coco(annotations)
     infos = sorted(coco.imgs.values(), key=lambda info: info["file_name"])
     return [
         Sample(

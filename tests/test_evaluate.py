@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +13,9 @@ import pytest
 from personseg.cli import main
 from personseg.errors import UserError
 from personseg.evaluate import Sample, evaluate, prepared_samples, score_image
-from personseg.io import write_image
+from personseg.io import read_mask, write_image
 from personseg.segmenter import Segmenter
+from tests.conftest import REPO
 from tests.fakes import ChannelBackend, probability_image, save_tiny_model
 from tests.synthetic import make_root
 
@@ -155,3 +158,47 @@ def test_cli_option_errors(tmp_path, capsys, args, message):
     args = [str(root) if a == "DATA" else a for a in args]
     assert main(["evaluate", "--weights", str(tmp_path / "none.h5"), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+# The real model on real data: set PERSONSEG_TEST_WEIGHTS to try another model file.
+WEIGHTS = Path(os.environ.get("PERSONSEG_TEST_WEIGHTS", REPO / "weights.h5"))
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_predict_masks_give_the_iou_that_evaluate_reports_on_coco_minival(tmp_path, coco_mini, capsys):
+    """`predict` → _mask.png files, scored with numpy against pycocotools' own masks, must give
+    the pooled IoU that `evaluate` prints for the same ten images."""
+    from pycocotools.coco import COCO
+
+    if not WEIGHTS.exists():
+        pytest.skip(f"{WEIGHTS} is absent (trained weights not in this checkout)")
+    weights = WEIGHTS
+    annotations = coco_mini / "annotations" / "instances_minival.json"
+    images = coco_mini / "images"
+    coco = COCO(str(annotations))
+    infos = sorted(coco.imgs.values(), key=lambda info: info["file_name"])[:10]
+    files = [str(images / info["file_name"]) for info in infos]
+    out = tmp_path / "out"
+    assert main(["predict", *files, "--weights", str(weights), "--out", str(out), "--save", "mask"]) == 0
+
+    person = coco.getCatIds(catNms=["person"])
+    tp = fp = fn = 0
+    for info in infos:
+        predicted = read_mask(out / f"{Path(info['file_name']).stem}_mask.png") > 127
+        truth = np.zeros((info["height"], info["width"]), bool)
+        for ann in coco.loadAnns(coco.getAnnIds(imgIds=info["id"], catIds=person, iscrowd=None)):
+            truth |= coco.annToMask(ann) > 0  # every instance, crowd regions included
+        assert predicted.shape == truth.shape
+        tp += int(np.sum(predicted & truth))
+        fp += int(np.sum(predicted & ~truth))
+        fn += int(np.sum(~predicted & truth))
+    independent_iou = tp / (tp + fp + fn)
+
+    capsys.readouterr()
+    rc = main(["evaluate", "--weights", str(weights), "--annotations", str(annotations),
+               "--images", str(images), "--limit", "10", "--json"])
+    assert rc == 0
+    printed = json.loads(capsys.readouterr().out)  # stdout must be pure JSON
+    assert printed["images"] == 10
+    assert printed["iou"] == pytest.approx(independent_iou, abs=1e-9)
