@@ -228,6 +228,9 @@ def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], threshold: f
         fps = fps if fps and np.isfinite(fps) and fps > 0 else 25.0
         total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
         height, width = first.shape[:2]
+        if width % 2 or height % 2:
+            tqdm.write(f"note: {item.path}: {width}×{height} is odd; the mp4v encoder drops the last "
+                       "row/column of the output videos", file=sys.stderr)
         pending: deque[np.ndarray] = deque()
 
         def frames() -> Iterator[np.ndarray]:
