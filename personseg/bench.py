@@ -11,6 +11,8 @@ is available (see `personseg.mediapipe_peer`).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import platform
@@ -106,16 +108,13 @@ def measure_e2e(backend, inputs: list[str], workdir: Path) -> dict:
     from personseg.segmenter import Segmenter
 
     out = Path(tempfile.mkdtemp(prefix="e2e-", dir=workdir))
-    saved = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"  # no progress bars inside the measurement
     try:
-        report = run_predict(Segmenter(backend), inputs, out, parse_kinds("mask,overlay"), verbose=False)
+        with contextlib.redirect_stderr(io.StringIO()):  # predict's progress bar
+            report = run_predict(Segmenter(backend), inputs, out, parse_kinds("mask,overlay"), verbose=False)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-        if saved is None:
-            os.environ.pop("TQDM_DISABLE")
-        else:
-            os.environ["TQDM_DISABLE"] = saved
+    if report.failures:
+        raise UserError(f"end-to-end run failed on {len(report.failures)} input(s): {report.failures[0]}")
     return {"images": report.images, "seconds": round(report.seconds, 3),
             "images_per_s": round(report.images / report.seconds, 2)}
 
