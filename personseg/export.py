@@ -136,13 +136,9 @@ def _check(model: keras.Model, tmp: Path, fmt: str, sizes: list[int], images: di
     rows = []
     for size in sizes:
         reference = at_size(model, size)
-        predict_ref = tf.function(lambda x, m=reference: m(x, training=False)[..., 0])
-        if fmt == "savedmodel":
-            candidate = _SavedModelPredictor(tmp)
-        else:
-            candidate = load_backend(tmp, fmt, size=size)
-        reference_predict = lambda b, f=predict_ref: f(b).numpy()  # noqa: E731
-        rows += parity.check(reference_predict, candidate.predict, images, size, tolerance)
+        infer = tf.function(lambda x, m=reference: m(x, training=False)[..., 0])
+        candidate = _SavedModelPredictor(tmp) if fmt == "savedmodel" else load_backend(tmp, fmt, size=size)
+        rows += parity.check(lambda b, f=infer: f(b).numpy(), candidate.predict, images, size, tolerance)
     return rows
 
 
@@ -192,20 +188,11 @@ def export_model(
     if dynamic:
         check_sizes.append(check_sizes[0] + 64)
 
-    files = parity.list_images(list(calibration))
-    if quantize == "int8" and not files:
+    images, representative = _photos(list(calibration), calibration_count, check_sizes[0])
+    if quantize == "int8" and representative is None:
         raise UserError(
             "int8 quantization needs --calibration ROOT[:SPLIT]: a few hundred representative photos"
         )
-    calib_files = _spread(files, calibration_count)
-    images = parity.sample_images()
-    for path in _spread([f for f in files if f not in set(calib_files)] or files, VERIFY_CALIBRATION_IMAGES):
-        images[path.stem] = read_rgb(path)
-
-    def representative():
-        for path in calib_files:
-            batch, _ = parity.letterboxed([read_rgb(path)], check_sizes[0])
-            yield batch
 
     out = Path(out) if out else default_out(weights, fmt, quantize, export_size, native)
     exportable = at_size(model, export_size)
@@ -237,6 +224,25 @@ def _spread(files: list[Path], count: int) -> list[Path]:
     if len(files) <= count:
         return list(files)
     return [files[i] for i in np.linspace(0, len(files) - 1, count).round().astype(int)]
+
+
+def _photos(specs: list[str], count: int, size: int):
+    """(photos to check parity on, calibration generator or None). The parity photos are the
+    bundled samples plus a few calibration-folder photos that int8 did not calibrate on."""
+    files = parity.list_images(specs)
+    calibration_files = _spread(files, count)
+    used = set(calibration_files)
+    held_out = [f for f in files if f not in used] or files
+    images = parity.sample_images()
+    for path in _spread(held_out, VERIFY_CALIBRATION_IMAGES):
+        images[path.stem] = read_rgb(path)
+
+    def representative():
+        for path in calibration_files:
+            batch, _ = parity.letterboxed([read_rgb(path)], size)
+            yield batch
+
+    return images, (representative if calibration_files else None)
 
 
 def _export_folder(exportable, model, out: Path, sizes, images, tolerance):

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="ONNX Runtime / LiteRT threads (default: physical cores)")
     parser.add_argument("--calibration", action="append", default=[], metavar="ROOT[:SPLIT]",
                         help="photos for int8 exports (see personseg export)")
-    parser.add_argument("--calibration-count", type=int, metavar="N", help="(default: 100)")
+    parser.add_argument("--calibration-count", type=int, metavar="N",
+                        help="calibration photos per int8 export (default: 100)")
     parser.add_argument("--e2e", action="append", default=[], metavar="FOLDER",
                         help="photos for the end-to-end predict measurement (default: bundled samples)")
     parser.add_argument("--e2e-images", type=int, metavar="N",
