@@ -57,14 +57,14 @@ def coco_samples(annotations: str | Path, images: str | Path) -> list[Sample]:
     with contextlib.redirect_stdout(sys.stderr):  # pycocotools chats on stdout; keep --json clean
         coco = load_coco(annotations)
     infos = sorted(coco.imgs.values(), key=lambda info: info["file_name"])
-    return [
-        Sample(
-            info["file_name"],
-            images / info["file_name"],
-            lambda image_id=info["id"]: person_mask(coco, image_id, crowd="include") > 0,
-        )
-        for info in infos
-    ]
+
+    def truth(info: dict) -> np.ndarray:
+        try:
+            return person_mask(coco, info["id"], crowd="include") > 0
+        except ValueError as exc:  # personseg.coco.SegmentationError: an unusable annotation
+            raise UserError(f"{annotations}: {info['file_name']}: {exc}") from exc
+
+    return [Sample(info["file_name"], images / info["file_name"], lambda i=info: truth(i)) for info in infos]
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 
 from personseg.cli import main
 from personseg.errors import UserError
-from personseg.evaluate import Sample, evaluate, prepared_samples, score_image
+from personseg.evaluate import Sample, coco_samples, evaluate, prepared_samples, score_image
 from personseg.io import read_mask, write_image
 from personseg.segmenter import Segmenter
 from tests.conftest import REPO
@@ -116,6 +116,44 @@ def test_prepared_samples_read_masks_as_person_above_127(tmp_path):
     truth = samples[0].truth()
     assert truth.dtype == bool and truth.shape == (20, 30) and truth.any()
     assert not samples[2].truth().any()  # the synthetic set's last image has nobody
+
+
+def rle(mask: np.ndarray) -> dict:
+    from pycocotools import mask as mask_utils
+
+    encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": list(encoded["size"]), "counts": encoded["counts"].decode("ascii")}
+
+
+def test_coco_truth_is_the_union_of_person_instances_with_crowd_regions(tmp_path):
+    """A tiny COCO file: one person, one person crowd region and a dog on b.png; only a dog on a.png."""
+    person, crowd, dog = (np.zeros((10, 12), bool) for _ in range(3))
+    person[1:5, 2:6] = True
+    crowd[6:9, 7:11] = True
+    dog[0:3, 8:12] = True
+    annotations = {
+        "images": [{"id": 7, "file_name": "b.png", "width": 12, "height": 10},
+                   {"id": 3, "file_name": "a.png", "width": 12, "height": 10}],
+        "categories": [{"id": 1, "name": "person"}, {"id": 18, "name": "dog"}],
+        "annotations": [
+            {"id": 1, "image_id": 7, "category_id": 1, "iscrowd": 0, "segmentation": rle(person)},
+            {"id": 2, "image_id": 7, "category_id": 1, "iscrowd": 1, "segmentation": rle(crowd)},
+            {"id": 3, "image_id": 7, "category_id": 18, "iscrowd": 0, "segmentation": rle(dog)},
+            {"id": 4, "image_id": 3, "category_id": 18, "iscrowd": 0, "segmentation": rle(dog)},
+        ],
+    }
+    (tmp_path / "ann.json").write_text(json.dumps(annotations))
+    prob = np.zeros((10, 12))
+    prob[1:5, 2:6] = 0.9  # finds the person, misses the crowd region
+    write_image(tmp_path / "b.png", probability_image(prob))
+    write_image(tmp_path / "a.png", probability_image(np.zeros((10, 12))))
+    samples = coco_samples(tmp_path / "ann.json", tmp_path)
+    assert [s.name for s in samples] == ["a.png", "b.png"]
+    assert not samples[0].truth().any()
+    np.testing.assert_array_equal(samples[1].truth(), person | crowd)
+    m = evaluate(Segmenter(ChannelBackend(12)), samples, progress=False).metrics()
+    assert m["iou"] == pytest.approx(16 / (16 + 12), abs=1e-12)
+    assert m["empty_fp_rate"] == 0.0
 
 
 @pytest.fixture(scope="module")
