@@ -1,0 +1,264 @@
+"""What `prepare` and `prepare-folder` share: resumable per-image jobs over a worker pool,
+skip bookkeeping, the manifest CSV and the final summary.
+
+A job writes one image/mask pair. It is done when both output files exist (each was written
+through `io.atomic_path`, so existing means complete); re-runs skip done jobs. The manifest
+(`OUT/manifest_<split>.csv`) is rewritten atomically during the run, on Ctrl-C and at the end,
+and always lists every finished pair, including those of earlier runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from personseg.errors import UserError
+from personseg.io import read_mask, write_text
+
+MANIFEST_COLUMNS = ("file", "width", "height", "persons", "crowds", "foreground")
+MANIFEST_EVERY_S = 30.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output pair; `persons`/`crowds` are annotation counts (None when not known)."""
+
+    file: str  # output image name, <stem>.jpg
+    image_out: Path
+    mask_out: Path
+    persons: int | None = None
+    crowds: int | None = None
+
+    def done(self) -> bool:
+        return self.image_out.is_file() and self.mask_out.is_file()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One manifest line."""
+
+    file: str
+    width: int
+    height: int
+    persons: int | None
+    crowds: int | None
+    foreground: float
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a job produced: a manifest row, or the reason it was skipped."""
+
+    file: str
+    row: Row | None = None
+    skip: str | None = None
+    reused: bool = False
+
+
+class Skipped(Exception):
+    """Raised inside a job for a per-image problem: the image is skipped and listed at the end."""
+
+
+def row_for(job: Job, mask: np.ndarray) -> Row:
+    """Manifest row of a job from its final 0/255 mask."""
+    height, width = mask.shape
+    foreground = float(np.count_nonzero(mask)) / mask.size if mask.size else 0.0
+    return Row(job.file, width, height, job.persons, job.crowds, foreground)
+
+
+def reuse(job: Job) -> Result:
+    """Result of a job finished by an earlier run (row recomputed from the mask on disk)."""
+    return Result(job.file, row=row_for(job, read_mask(job.mask_out)), reused=True)
+
+
+def run_job(worker: Callable[[Job], Row], job: Job) -> Result:
+    """Run `worker` on a job unless it is done; a `Skipped` becomes a listed skip."""
+    if job.done():
+        return reuse(job)
+    try:
+        return Result(job.file, row=worker(job))
+    except Skipped as exc:
+        return Result(job.file, skip=str(exc))
+
+
+# ---------------------------------------------------------------- manifest
+
+
+def manifest_path(out: Path, split: str) -> Path:
+    return Path(out) / f"manifest_{split}.csv"
+
+
+def read_manifest(path: Path) -> dict[str, Row]:
+    """Rows of an existing manifest by file name; an unreadable manifest is ignored (rebuilt)."""
+    if not path.is_file():
+        return {}
+    rows: dict[str, Row] = {}
+    try:
+        with open(path, newline="") as f:
+            for rec in csv.DictReader(f):
+                rows[rec["file"]] = Row(
+                    rec["file"], int(rec["width"]), int(rec["height"]),
+                    int(rec["persons"]) if rec["persons"] else None,
+                    int(rec["crowds"]) if rec["crowds"] else None,
+                    float(rec["foreground"]),
+                )
+    except (KeyError, ValueError, TypeError, csv.Error):
+        return {}
+    return rows
+
+
+def write_manifest(path: Path, rows: Iterable[Row]) -> None:
+    """Atomically write the manifest, sorted by file name."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for row in sorted(rows, key=lambda r: r.file):
+        writer.writerow([row.file, row.width, row.height,
+                         "" if row.persons is None else row.persons,
+                         "" if row.crowds is None else row.crowds, f"{row.foreground:.6f}"])
+    write_text(path, buffer.getvalue())
+
+
+# ---------------------------------------------------------------- pool
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the parent
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork is fastest, but forking a process that has started TensorFlow's threads can deadlock
+    method = "spawn" if "tensorflow" in sys.modules else "fork"
+    return multiprocessing.get_context(method)
+
+
+def run_pool(worker: Callable[[Job], Row], jobs: list[Job], workers: int) -> Iterator[Result]:
+    """Results of `run_job(worker, job)` for every job, in completion order.
+
+    `workers <= 1` runs in this process. With a pool, Ctrl-C (or any error here) terminates the
+    workers; a pair they were writing is left only as a temporary file, never under its final name.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield run_job(worker, job)
+        return
+    from functools import partial
+
+    pool = _pool_context().Pool(min(workers, len(jobs)), initializer=_ignore_sigint)
+    try:
+        yield from pool.imap_unordered(partial(run_job, worker), jobs, chunksize=4)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+# ---------------------------------------------------------------- the run and its summary
+
+
+@dataclass
+class Report:
+    """Counts of one run, printed as the final summary."""
+
+    split: str
+    manifest: Path
+    written: int = 0
+    reused: int = 0
+    persons: int = 0
+    crowds: int = 0
+    negatives: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def images(self) -> int:
+        return self.written + self.reused
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.skipped else 0
+
+    def add(self, result: Result) -> None:
+        if result.skip is not None:
+            self.skipped.append((result.file, result.skip))
+            return
+        row = result.row
+        if result.reused:
+            self.reused += 1
+        else:
+            self.written += 1
+        self.persons += row.persons or 0
+        self.crowds += row.crowds or 0
+        self.negatives += row.foreground == 0
+
+    def text(self) -> str:
+        rate = self.written / self.seconds if self.seconds > 0 else 0.0
+        lines = [
+            f"{'interrupted' if self.interrupted else 'done'} ({self.split}): {self.images} images "
+            f"({self.written} written, {self.reused} already done), {self.persons} person instances, "
+            f"{self.crowds} crowd regions, {self.negatives} negatives (empty mask), "
+            f"{len(self.skipped)} skipped; {self.seconds:.1f} s, {rate:.1f} images/s",
+            f"manifest: {self.manifest}",
+        ]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} image(s):")
+            lines += [f"  {name}: {reason}" for name, reason in sorted(self.skipped)]
+        return "\n".join(lines)
+
+
+def run_jobs(worker: Callable[[Job], Row], jobs: list[Job], out: Path, split: str,
+             workers: int = 1, skipped: list[tuple[str, str]] | None = None) -> Report:
+    """Run every job (resuming), keep the manifest current, print the summary; return the report.
+
+    `skipped` holds problems found before any job ran (e.g. a mask without an image); they are
+    listed with the others.
+    """
+    if workers < 1:
+        raise UserError(f"--workers {workers}: must be at least 1")
+    manifest = manifest_path(out, split)
+    previous = read_manifest(manifest)
+    in_run = {job.file for job in jobs}
+    # rows of earlier runs stay listed as long as their files do
+    rows = {name: row for name, row in previous.items()
+            if name not in in_run and (out / "images" / split / name).is_file()
+            and (out / "masks" / split / f"{Path(name).stem}.png").is_file()}
+    report = Report(split, manifest, skipped=list(skipped or []))
+    todo = []
+    for job in jobs:
+        if job.file in previous and job.done():  # finished and listed: no need to read anything
+            rows[job.file] = previous[job.file]
+            report.add(Result(job.file, row=previous[job.file], reused=True))
+        else:
+            todo.append(job)
+    start = last_write = time.perf_counter()
+    try:
+        with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"prepare {split}",
+                  unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
+            for result in run_pool(worker, todo, workers):
+                report.add(result)
+                if result.row is not None:
+                    rows[result.file] = result.row
+                bar.update(1)
+                if time.perf_counter() - last_write > MANIFEST_EVERY_S:
+                    write_manifest(manifest, rows.values())
+                    last_write = time.perf_counter()
+    except KeyboardInterrupt:
+        report.interrupted = True
+        raise
+    finally:
+        report.seconds = time.perf_counter() - start
+        if rows or manifest.exists() or jobs:
+            write_manifest(manifest, rows.values())
+        print(report.text(), file=sys.stderr if report.interrupted else sys.stdout)
+    return report
