@@ -180,6 +180,7 @@ class Report:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     seconds: float = 0.0
     interrupted: bool = False
+    annotated: bool = False  # rows carry person/crowd counts (COCO), not just masks
 
     @property
     def images(self) -> int:
@@ -198,6 +199,7 @@ class Report:
             self.reused += 1
         else:
             self.written += 1
+        self.annotated |= row.persons is not None
         self.persons += row.persons or 0
         self.crowds += row.crowds or 0
         self.negatives += row.foreground == 0
@@ -206,8 +208,9 @@ class Report:
         rate = self.written / self.seconds if self.seconds > 0 else 0.0
         lines = [
             f"{'interrupted' if self.interrupted else 'done'} ({self.split}): {self.images} images "
-            f"({self.written} written, {self.reused} already done), {self.persons} person instances, "
-            f"{self.crowds} crowd regions, {self.negatives} negatives (empty mask), "
+            f"({self.written} written, {self.reused} already done), "
+            + (f"{self.persons} person instances, {self.crowds} crowd regions, " if self.annotated else "")
+            + f"{self.negatives} negatives (empty mask), "
             f"{len(self.skipped)} skipped; {self.seconds:.1f} s, {rate:.1f} images/s",
             f"manifest: {self.manifest}",
         ]
@@ -258,7 +261,6 @@ def run_jobs(worker: Callable[[Job], Row], jobs: list[Job], out: Path, split: st
         raise
     finally:
         report.seconds = time.perf_counter() - start
-        if rows or manifest.exists() or jobs:
-            write_manifest(manifest, rows.values())
+        write_manifest(manifest, rows.values())
         print(report.text(), file=sys.stderr if report.interrupted else sys.stdout)
     return report
