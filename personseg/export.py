@@ -165,8 +165,12 @@ def export_model(
     calibration: list[str] | tuple[str, ...] = (),
     calibration_count: int = 200,
     opset: int = converters.ONNX_OPSET,
+    strict: bool = True,
 ) -> ExportResult:
-    """Export `weights` and verify the file against the Keras model; see the module docstring."""
+    """Export `weights` and verify the file against the Keras model; see the module docstring.
+
+    strict=False keeps a file that misses the tolerance (its rows say so): for measurements
+    like the benchmark's, never for files handed to users."""
     started = time.perf_counter()
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -198,7 +202,7 @@ def export_model(
     exportable = at_size(model, export_size)
     tolerance = parity.TOLERANCES[quantize]
     if fmt == "savedmodel":
-        rows, ops = _export_folder(exportable, model, out, check_sizes, images, tolerance)
+        rows, ops = _export_folder(exportable, model, out, check_sizes, images, tolerance, strict)
         total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     else:
         with atomic_path(out) as tmp:
@@ -212,7 +216,7 @@ def export_model(
                 converters.write_tflite(exportable, tmp, quantize, representative)
                 ops = converters.tflite_op_counts(tmp)
             rows = _check(model, tmp, fmt, check_sizes, images, tolerance)
-            if not all(r.ok for r in rows):
+            if strict and not all(r.ok for r in rows):
                 raise _failure(out, fmt, quantize, rows, tolerance)
         total = out.stat().st_size
     return ExportResult(out, fmt, quantize, export_size, total, ops, tolerance, rows,
@@ -245,7 +249,7 @@ def _photos(specs: list[str], count: int, size: int):
     return images, (representative if calibration_files else None)
 
 
-def _export_folder(exportable, model, out: Path, sizes, images, tolerance):
+def _export_folder(exportable, model, out: Path, sizes, images, tolerance, strict: bool):
     if out.exists() and not (out / "saved_model.pb").exists():
         raise UserError(f"{out}: exists and is not a SavedModel folder; refusing to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -254,7 +258,7 @@ def _export_folder(exportable, model, out: Path, sizes, images, tolerance):
         shutil.rmtree(tmp)
         converters.write_savedmodel(exportable, tmp)
         rows = _check(model, tmp, "savedmodel", sizes, images, tolerance)
-        if not all(r.ok for r in rows):
+        if strict and not all(r.ok for r in rows):
             raise _failure(out, "savedmodel", "none", rows, tolerance)
         if out.exists():
             shutil.rmtree(out)

@@ -36,6 +36,7 @@ def test_quick_bench_measures_every_backend(quick_run):
         assert row["file_bytes"] > 0
     for row in ours[1:]:  # exports carry their parity check against Keras
         assert row["parity"]["max_abs_diff"] <= 1e-3 and row["parity"]["min_agreement"] >= 0.999
+        assert row["parity"]["within_tolerance"] is True
         assert row["threads"] >= 1
 
 
