@@ -9,6 +9,7 @@ and always lists every finished pair, including those of earlier runs.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import multiprocessing
@@ -244,23 +245,32 @@ def run_jobs(worker: Callable[[Job], Row], jobs: list[Job], out: Path, split: st
             report.add(Result(job.file, row=previous[job.file], reused=True))
         else:
             todo.append(job)
+    reported: set[str] = set()
     start = last_write = time.perf_counter()
+    complete = False
     try:
         with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"prepare {split}",
                   unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
             for result in run_pool(worker, todo, workers):
                 report.add(result)
+                reported.add(result.file)
                 if result.row is not None:
                     rows[result.file] = result.row
                 bar.update(1)
                 if time.perf_counter() - last_write > MANIFEST_EVERY_S:
                     write_manifest(manifest, rows.values())
                     last_write = time.perf_counter()
+        complete = True
     except KeyboardInterrupt:
         report.interrupted = True
         raise
     finally:
         report.seconds = time.perf_counter() - start
+        if not complete:  # pairs a worker finished but had not reported yet are done too
+            for job in todo:
+                if job.file not in reported and job.done():
+                    with contextlib.suppress(Exception):  # never hide the original error
+                        rows[job.file] = reuse(job).row
         write_manifest(manifest, rows.values())
         print(report.text(), file=sys.stderr if report.interrupted else sys.stdout)
     return report

@@ -282,3 +282,24 @@ def test_coco_mini_minitrain_matches_pycocotools_and_resumes(tmp_path, capsys, c
     assert len(manifest(out)) == 281
     code, stdout, _ = prepare(capsys, ann, coco_mini / "images", out)
     assert code == 0 and "281 images (0 written, 281 already done)" in stdout
+
+
+def test_manifest_lists_pairs_finished_but_not_yet_reported_when_interrupted(tmp_path, capsys):
+    """A pool worker can finish a pair after the parent's last result; Ctrl-C must still list it."""
+    from personseg.jobs import Job, row_for, run_jobs
+    from personseg.pairio import write_pair
+
+    out = tmp_path / "out"
+    jobs = [Job(f"{s}.jpg", out / f"images/train/{s}.jpg", out / f"masks/train/{s}.png") for s in "abc"]
+
+    def worker(job):
+        mask = np.full((4, 6), 255, np.uint8)
+        write_pair(job.image_out, job.mask_out, np.zeros((4, 6, 3), np.uint8), mask, None)
+        if job.file == "b.jpg":
+            raise KeyboardInterrupt  # written, but the result never reaches the parent
+        return row_for(job, mask)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_jobs(worker, jobs, out, "train")
+    assert list(manifest(out)) == ["a.jpg", "b.jpg"] and manifest(out)["b.jpg"]["width"] == "6"
+    assert "interrupted (train): 1 images" in capsys.readouterr().err
