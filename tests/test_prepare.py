@@ -303,3 +303,25 @@ def test_manifest_lists_pairs_finished_but_not_yet_reported_when_interrupted(tmp
         run_jobs(worker, jobs, out, "train")
     assert list(manifest(out)) == ["a.jpg", "b.jpg"] and manifest(out)["b.jpg"]["width"] == "6"
     assert "interrupted (train): 1 images" in capsys.readouterr().err
+
+
+def test_exif_rotated_jpeg_is_reencoded_upright_as_stored(tmp_path, capsys, coco):
+    """COCO annotates stored pixels; a copied EXIF rotation would turn the photo but not the mask."""
+    from PIL import Image
+
+    ann, images = coco
+    pixels = cv2.cvtColor(cv2.imread(str(images / "a.jpg")), cv2.COLOR_BGR2RGB)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° on display
+    Image.fromarray(pixels).save(images / "a.jpg", exif=exif)
+    assert cv2.imread(str(images / "a.jpg")).shape == (80, 60, 3)  # readers do apply it
+    out = tmp_path / "out"
+    assert prepare(capsys, ann, images, out)[0] == 0
+    written = out / "images/train/a.jpg"
+    assert written.read_bytes() != (images / "a.jpg").read_bytes()
+    assert cv2.imread(str(written)).shape == (60, 80, 3) == (*read_png(out / "masks/train/a.png").shape, 3)
+
+
+def test_workers_must_be_positive(tmp_path, capsys, coco):
+    code, _, err = prepare(capsys, *coco, tmp_path / "out", "--workers", "0")
+    assert code == 2 and "--workers 0: must be at least 1" in err
