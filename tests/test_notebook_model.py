@@ -13,12 +13,22 @@ from tests.synthetic import make_root
 NOTEBOOK = REPO / "Model.ipynb"
 
 
-def test_notebook_is_committed_without_outputs():
+def test_notebook_is_committed_without_outputs_and_starts_with_parameters():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
-    first = code[0].source
-    assert "google.colab" in first and "PERSONSEG_WEIGHTS" in first and "PERSONSEG_TRAIN_DATA" in first
+    assert nb.cells[0].cell_type == "code" and nb.cells[1].cell_type == "code"
+    first, second = nb.cells[0].source, nb.cells[1].source
+    for name in ("PERSONSEG_TRAIN_DATA", "PERSONSEG_VAL_DATA", "PERSONSEG_WEIGHTS", "PERSONSEG_EPOCHS"):
+        assert name in first
+    assert '"google.colab" in sys.modules' in second
+    assert "git+https://github.com/personseg/personseg" in second
+    lines = [line.strip() for cell in code for line in cell.source.splitlines()]
+    assert not [line for line in lines if line.startswith(("!", "%"))]  # the package API, not shell
+    source = "\n".join(lines)
+    for call in ('build_model("shallow"', 'encoder="none"', "encoder_weights=None", "evaluate(", "Segmenter"):
+        assert call in source, call
+    assert "personseg train" in "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
 def run_notebook(tmp_path, monkeypatch, weights, cells: list[int] | None = None) -> nbformat.NotebookNode:
@@ -65,8 +75,8 @@ def test_notebook_runs_end_to_end_on_tiny_data(tmp_path, monkeypatch):
 
 
 def test_quick_inference_skips_with_a_message_when_weights_are_absent(tmp_path, monkeypatch):
-    """Parameters, set-up and the last cell only (it is self-contained), with no weights file."""
+    """Parameters, Colab, set-up and the last cell only (it is self-contained), no weights file."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    nb = run_notebook(tmp_path, monkeypatch, tmp_path / "absent.h5", cells=[code[0], code[1], code[-1]])
+    nb = run_notebook(tmp_path, monkeypatch, tmp_path / "absent.h5", cells=[*code[:3], code[-1]])
     assert "absent.h5 not found: skipping quick inference" in outputs_text(nb)
