@@ -182,6 +182,8 @@ def train(
     initial_epoch = _resume_epoch(run / "backup") if resume else 0
     if initial_epoch >= config.epochs:
         print(f"{run}: already trained for {initial_epoch} of {config.epochs} epochs")
+        _finish(run, config, build_model(config.model, (None, None, 3), **config.model_options()), 0.0)
+        return run
     train_ds = data_lib.train_dataset(
         train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
         epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,

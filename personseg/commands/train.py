@@ -36,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t = p.add_argument_group("training")
     t.add_argument("--size", type=int, default=256, help="training crop size (multiple of 32)")
     t.add_argument("--batch-size", type=int, default=8)
-    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--epochs", type=int, default=None,
+                   help="default 30; with --resume, a new total (the LR schedule is rescaled to it)")
     t.add_argument("--steps-per-epoch", type=int, help="default: training images / batch size")
     t.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (after warm-up)")
     t.add_argument("--encoder-lr-multiplier", type=float, default=0.1,
@@ -62,9 +63,14 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         config = TrainConfig.load(Path(args.out) / "config.json")
         config.out = args.out
+        if args.epochs is not None and args.epochs != config.epochs:
+            print(f"{args.out}: total epochs {config.epochs} -> {args.epochs} (cosine schedule rescaled)")
+            config.epochs = args.epochs
+            config.save(Path(args.out) / "config.json")
     else:
         if not args.data or not args.val:
             raise UserError("--data and --val are required (unless --resume)")
+        args.epochs = 30 if args.epochs is None else args.epochs
         fields = {f.name for f in dataclasses.fields(TrainConfig)}
         config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
     train(config, resume=args.resume)
