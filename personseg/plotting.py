@@ -5,12 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # no pyplot: never touches the user's backend or state
 
 
 def read_log(path: str | Path) -> dict[str, list[float]]:
@@ -23,13 +19,14 @@ def read_log(path: str | Path) -> dict[str, list[float]]:
 
 
 def plot_curves(log_csv: str | Path, out_png: str | Path) -> Path:
-    """Loss, IoU and learning-rate curves (train vs validation) from a run's `log.csv`."""
+    """Loss, IoU and Dice curves (train vs validation) from a run's `log.csv`."""
     log = read_log(log_csv)
     if not log:
         raise ValueError(f"{log_csv}: empty training log")
     epochs = [int(e) + 1 for e in log["epoch"]]
     panels = [("loss", "loss"), ("iou", "IoU @0.5 (pooled)"), ("dice", "Dice @0.5 (pooled)")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4))
+    fig = Figure(figsize=(4.2 * len(panels), 3.4))
+    axes = fig.subplots(1, len(panels))
     for ax, (key, title) in zip(axes, panels, strict=True):
         for prefix, label in (("", "train"), ("val_", "validation")):
             if prefix + key in log:
@@ -41,7 +38,6 @@ def plot_curves(log_csv: str | Path, out_png: str | Path) -> Path:
     fig.tight_layout()
     out_png = Path(out_png)
     fig.savefig(out_png, dpi=110)
-    plt.close(fig)
     return out_png
 
 
