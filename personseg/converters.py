@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
@@ -23,7 +23,7 @@ from personseg.errors import UserError
 ONNX_OPSET = 17
 EXPORT_HINT = "pip install 'personseg[export]'"
 
-Calibration = Callable[[], Iterator[np.ndarray]]  # yields 1×H×W×3 float32 letterboxed photos
+Calibration = Sequence[np.ndarray]  # 1×H×W×3 float32 letterboxed photos (parity.CalibrationPhotos)
 
 
 def input_spec(model: keras.Model, batch: int | None) -> tf.TensorSpec:
@@ -85,21 +85,31 @@ def _onnx_int8(raw: Path, out: Path, calibration: Calibration, work: Path) -> No
     quant_pre_process(str(raw), str(prepared), skip_symbolic_shape=True)
 
     class Reader(quantization.CalibrationDataReader):
+        """Feeds photos [start, end) — quantize_static calibrates in strides of these."""
+
         def __init__(self):
-            self.batches = ({"image": x} for x in calibration())
+            self.set_range(0, len(calibration))
+
+        def __len__(self):
+            return len(calibration)
+
+        def set_range(self, start_index: int, end_index: int):
+            self.indices = iter(range(start_index, min(end_index, len(calibration))))
 
         def get_next(self):
-            return next(self.batches, None)
+            index = next(self.indices, None)
+            return None if index is None else {"image": calibration[index]}
 
+    # Ranges are folded every `stride` photos (MinMax merges them): by default every
+    # activation of every photo is kept until the end — tens of GB for 200 photos at 320 px.
+    stride = max(d for d in range(1, 9) if len(calibration) % d == 0)
     quantization.quantize_static(
         str(prepared), str(out), Reader(),
         quant_format=quantization.QuantFormat.QOperator,
         per_channel=True,
         activation_type=quantization.QuantType.QUInt8,
         weight_type=quantization.QuantType.QInt8,
-        # fold ranges every 8 photos: by default every activation of every photo is kept
-        # until the end (tens of GB for 200 photos at 320 px)
-        extra_options={"CalibMaxIntermediateOutputs": 8},
+        extra_options={"CalibStridedMinMax": stride},
     )
 
 
@@ -158,7 +168,7 @@ def write_tflite(model: keras.Model, path: Path, quantize: str = "none",
             converter.target_spec.supported_types = [tf.float16]
         elif quantize == "int8":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = lambda: ([x] for x in calibration())
+            converter.representative_dataset = lambda: ([x] for x in calibration)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         try:
             flatbuffer = converter.convert()

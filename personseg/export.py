@@ -192,8 +192,8 @@ def export_model(
     if dynamic:
         check_sizes.append(check_sizes[0] + 64)
 
-    images, representative = _photos(list(calibration), calibration_count, check_sizes[0])
-    if quantize == "int8" and representative is None:
+    images, calibration_photos = _photos(list(calibration), calibration_count, check_sizes[0])
+    if quantize == "int8" and calibration_photos is None:
         raise UserError(
             "int8 quantization needs --calibration ROOT[:SPLIT]: a few hundred representative photos"
         )
@@ -207,13 +207,13 @@ def export_model(
     else:
         with atomic_path(out) as tmp:
             if fmt == "onnx":
-                converters.write_onnx(exportable, tmp, quantize, representative, opset)
+                converters.write_onnx(exportable, tmp, quantize, calibration_photos, opset)
                 ops = converters.onnx_op_counts(tmp)
                 if ops.get("BatchNormalization"):
                     count = ops["BatchNormalization"]
                     raise UserError(f"{out}: {count} BatchNormalization nodes were not folded")
             else:
-                converters.write_tflite(exportable, tmp, quantize, representative)
+                converters.write_tflite(exportable, tmp, quantize, calibration_photos)
                 ops = converters.tflite_op_counts(tmp)
             rows = _check(model, tmp, fmt, check_sizes, images, tolerance)
             if strict and not all(r.ok for r in rows):
@@ -231,7 +231,7 @@ def _spread(files: list[Path], count: int) -> list[Path]:
 
 
 def _photos(specs: list[str], count: int, size: int):
-    """(photos to check parity on, calibration generator or None). The parity photos are the
+    """(photos to check parity on, calibration photos or None). The parity photos are the
     bundled samples plus a few calibration-folder photos that int8 did not calibrate on."""
     files = parity.list_images(specs)
     calibration_files = _spread(files, count)
@@ -241,12 +241,7 @@ def _photos(specs: list[str], count: int, size: int):
     for path in _spread(held_out, VERIFY_CALIBRATION_IMAGES):
         images[path.stem] = read_rgb(path)
 
-    def representative():
-        for path in calibration_files:
-            batch, _ = parity.letterboxed([read_rgb(path)], size)
-            yield batch
-
-    return images, (representative if calibration_files else None)
+    return images, (parity.CalibrationPhotos(calibration_files, size) if calibration_files else None)
 
 
 def _export_folder(exportable, model, out: Path, sizes, images, tolerance, strict: bool):

@@ -100,6 +100,22 @@ def letterboxed(images: list[np.ndarray], size: int) -> tuple[np.ndarray, list[L
     return np.stack(canvases).astype(np.float32), geos
 
 
+class CalibrationPhotos:
+    """Photos letterboxed like inference, read on demand: `len()`, `[i]` → 1×size×size×3 float32."""
+
+    def __init__(self, files: list[Path], size: int):
+        self.files, self.size = list(files), size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return letterboxed([read_rgb(self.files[index])], self.size)[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 def compare(reference: np.ndarray, candidate: np.ndarray, geo: Letterbox) -> tuple[float, float]:
     """(max |Δp|, mask agreement at 0.5) over the image area of two size×size probability maps."""
     window = (slice(geo.top, geo.top + geo.new_height), slice(geo.left, geo.left + geo.new_width))
