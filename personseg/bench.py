@@ -27,7 +27,7 @@ import numpy as np
 
 from personseg import mediapipe_peer, parity
 from personseg.backends import load_backend
-from personseg.backends.threads import physical_cores
+from personseg.backends.runtime import physical_cores
 from personseg.errors import UserError
 
 # label -> (runtime, export format or None for Keras, quantization)

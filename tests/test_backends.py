@@ -10,8 +10,8 @@ import pytest
 
 from personseg.backends import load_backend
 from personseg.backends.onnx_backend import OnnxBackend
+from personseg.backends.runtime import physical_cores
 from personseg.backends.tflite_backend import TFLiteBackend
-from personseg.backends.threads import physical_cores
 from personseg.errors import UserError
 from personseg.parity import letterboxed, sample_images
 from tests.export_helpers import save_random_model

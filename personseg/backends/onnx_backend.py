@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from personseg.backends.threads import physical_cores
+from personseg.backends.runtime import fixed_or_requested_size, physical_cores
 from personseg.errors import UserError
 
 INSTALL_HINT = "pip install 'personseg[export]' (or just: pip install onnxruntime)"
@@ -21,19 +21,6 @@ def import_onnxruntime(path: str | Path):
             f"{path}: the onnx backend needs onnxruntime, which is not installed; {INSTALL_HINT}"
         ) from None
     return onnxruntime
-
-
-def fixed_or_requested_size(path, height, width, size: int | None) -> tuple[int, int]:
-    """(H, W) to feed: the model's fixed size, or `size` when the model takes any size."""
-    if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
-        if size is not None and (size, size) != (height, width):
-            raise UserError(f"{path}: model has a fixed {height}×{width} input; size={size} conflicts")
-        return height, width
-    if size is None:
-        raise UserError(f"{path}: model has a dynamic input size; pass size= (a multiple of 32)")
-    if size <= 0 or size % 32:
-        raise UserError(f"size must be a positive multiple of 32, got {size}")
-    return size, size
 
 
 class OnnxBackend:

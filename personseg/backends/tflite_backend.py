@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from personseg.backends.onnx_backend import fixed_or_requested_size
-from personseg.backends.threads import physical_cores
+from personseg.backends.runtime import fixed_or_requested_size, physical_cores
 from personseg.errors import UserError
 
 INSTALL_HINT = "pip install 'personseg[export]' (or just: pip install ai-edge-litert)"

@@ -1,0 +1,56 @@
+"""What the ONNX Runtime and LiteRT backends share: default thread count, input size.
+
+Threads: one per physical core. Convolution kernels are compute-bound, so hyper-threads sharing
+a core's vector units add contention rather than speed; and a process pinned to fewer CPUs
+(taskset, containers) should not start more threads than it may run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from personseg.errors import UserError
+
+
+def _cores_from_cpuinfo() -> int | None:
+    try:
+        text = open("/proc/cpuinfo", encoding="ascii", errors="replace").read()
+    except OSError:
+        return None
+    cores, physical = set(), "0"
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "physical id":
+            physical = value.strip()
+        elif key == "core id":
+            cores.add((physical, value.strip()))
+    return len(cores) or None
+
+
+def physical_cores() -> int:
+    """Physical cores this process may run on (psutil, then /proc/cpuinfo, then os.cpu_count())."""
+    try:
+        import psutil
+
+        count = psutil.cpu_count(logical=False)
+    except ImportError:
+        count = None
+    count = count or _cores_from_cpuinfo() or os.cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        count = min(count, len(os.sched_getaffinity(0)))
+    return max(1, count)
+
+
+def fixed_or_requested_size(path: str | Path, height, width, size: int | None) -> tuple[int, int]:
+    """(H, W) to feed: the model's fixed size, or `size` when the model takes any size."""
+    if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
+        if size is not None and (size, size) != (height, width):
+            raise UserError(f"{path}: model has a fixed {height}×{width} input; size={size} conflicts")
+        return height, width
+    if size is None:
+        raise UserError(f"{path}: model has a dynamic input size; pass size= (a multiple of 32)")
+    if size <= 0 or size % 32:
+        raise UserError(f"size must be a positive multiple of 32, got {size}")
+    return size, size
