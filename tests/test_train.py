@@ -42,8 +42,20 @@ def test_training_steps_lower_the_loss_on_a_tiny_synthetic_set(tmp_path):
     assert losses[-1] < losses[0] * 0.8, losses
 
 
-def test_run_folder_contents_and_plain_inference_model(tmp_path):
-    run = train(tiny_config(tmp_path), verbose=0)
+class _Interrupt(keras.callbacks.Callback):
+    """Stands in for Ctrl-C / a killed session at the start of epoch `at`."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def check_run_folder(run) -> None:
+    """Every file of the run folder is there, and model.h5 loads without personseg."""
     for name in ("config.json", "log.csv", "curves.png", "best.keras", "model.h5", "summary.json"):
         assert (run / name).is_file(), name
     summary = json.loads((run / "summary.json").read_text())
@@ -57,23 +69,12 @@ def test_run_folder_contents_and_plain_inference_model(tmp_path):
         "assert y.shape == (1, 32, 32, 1)\n"
         "assert not any(k.startswith('personseg') for k in sys.modules)\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
-
-
-class _Interrupt(keras.callbacks.Callback):
-    """Stands in for Ctrl-C / a killed session at the start of epoch `at`."""
-
-    def __init__(self, at: int):
-        super().__init__()
-        self.at = at
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.at:
-            raise KeyboardInterrupt
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=run)
 
 
 def test_interrupted_run_resumed_ends_where_an_uninterrupted_run_ends(tmp_path):
     straight = train(tiny_config(tmp_path / "a"), verbose=0)
+    check_run_folder(straight)
     config = tiny_config(tmp_path / "b")
     with pytest.raises(KeyboardInterrupt):
         train(config, verbose=0, extra_callbacks=[_Interrupt(at=2)])
@@ -147,7 +148,8 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     cv2.imwrite(str(bad / "masks" / "img000.png"), np.zeros((10, 10), np.uint8))
     with pytest.raises(UserError, match="img000.*size"):
         train(tiny_config(tmp_path, data=[str(bad)], out=str(tmp_path / "r4")), verbose=0)
-    train(tiny_config(tmp_path, epochs=1), verbose=0)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "log.csv").write_text("epoch\n0\n")
     with pytest.raises(UserError, match="exists and is not empty"):
         train(tiny_config(tmp_path, epochs=1), verbose=0)
     with pytest.raises(UserError, match="multiple of 32"):
