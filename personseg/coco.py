@@ -55,6 +55,7 @@ def load_coco(path: str | os.PathLike) -> COCO:
     if missing:
         raise UserError(f"{path}: missing or not a list: {', '.join(missing)} (not a COCO instances file?)")
     _check_records(path, data["images"], IMAGE_KEYS, "image")
+    _check_images(path, data["images"])
     _check_records(path, data["annotations"], ANNOTATION_KEYS, "annotation")
     _check_records(path, data["categories"], ("id", "name"), "category")
     coco = COCO()
@@ -72,6 +73,19 @@ def _check_records(path: Path, records: list, keys: tuple[str, ...], kind: str) 
             raise UserError(f"{path}: {kind} #{index} has no {', '.join(lacking)}")
 
 
+def _check_images(path: Path, images: list[dict]) -> None:
+    """Every image needs a file name and a usable size: masks are built from width × height."""
+    for index, info in enumerate(images):
+        where = f"{path}: image #{index} (id {info['id']})"
+        if not isinstance(info["file_name"], str) or not info["file_name"]:
+            raise UserError(f"{where}: file_name {info['file_name']!r} is not a file name")
+        for key in ("width", "height"):
+            value = info[key]
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or value < 1 or value != int(value):
+                raise UserError(f"{where}: {key} {value!r} is not a positive whole number")
+
+
 def person_category_id(coco: COCO) -> int:
     """The id of the category named `person`; UserError when the file has none."""
     ids = [cat["id"] for cat in coco.dataset["categories"] if cat["name"] == "person"]
@@ -84,7 +98,8 @@ def person_category_id(coco: COCO) -> int:
 
 def person_annotations(coco: COCO, image_id: int, crowd: str = "include", min_area: float = 0) -> list[dict]:
     """Person annotations of one image that go into its mask: crowd regions unless
-    `crowd="ignore"`, and only instances whose area is at least `min_area` pixels."""
+    `crowd="ignore"`, and only instances whose area is at least `min_area` pixels (an
+    annotation without a numeric `area` is kept: its size can't be judged, and it is a person)."""
     if crowd not in ("include", "ignore"):
         raise ValueError(f"crowd must be 'include' or 'ignore', got {crowd!r}")
     category = person_category_id(coco)
@@ -94,7 +109,8 @@ def person_annotations(coco: COCO, image_id: int, crowd: str = "include", min_ar
             continue
         if crowd == "ignore" and ann.get("iscrowd", 0):
             continue
-        if min_area and float(ann.get("area", 0)) < min_area:
+        area = ann.get("area")
+        if min_area and isinstance(area, (int, float)) and area < min_area:
             continue
         selected.append(ann)
     return selected

@@ -91,6 +91,29 @@ def test_missing_keys_are_named(tmp_path):
         load_coco(_write(tmp_path, data))
 
 
+@pytest.mark.parametrize("key,value,problem", [
+    ("width", "640", r"width '640' is not a positive whole number"),
+    ("height", 0, r"height 0 is not a positive whole number"),
+    ("width", 12.5, r"width 12.5 is not a positive whole number"),
+    ("file_name", None, r"file_name None is not a file name"),
+    ("file_name", "", r"file_name '' is not a file name"),
+])
+def test_unusable_image_records_are_named(tmp_path, key, value, problem):
+    data = coco_dict()
+    data["images"][1][key] = value
+    with pytest.raises(UserError, match=rf"bad\.json: image #1 \(id 2\): {problem}"):
+        load_coco(_write(tmp_path, data))
+
+
+def test_min_area_keeps_instances_without_a_numeric_area(tmp_path):
+    data = coco_dict()
+    del data["annotations"][5]["area"]  # b.jpg's tiny square person
+    data["annotations"][4]["area"] = "large"  # b.jpg's blob
+    coco = load_coco(_write(tmp_path, data))
+    np.testing.assert_array_equal(person_mask(coco, 2, min_area=1000), person_mask(coco, 2))
+    assert person_mask(coco, 2, min_area=1000)[2, 2] == 255
+
+
 def test_no_person_category_is_named(tmp_path):
     data = coco_dict()
     data["categories"] = [{"id": 18, "name": "dog"}]
