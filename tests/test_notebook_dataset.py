@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -39,10 +41,14 @@ def test_notebook_runs_end_to_end_on_tiny_coco(tmp_path, monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint('kernel:', sys.executable)"))
+    # "python3" is the kernelspec ipykernel installs into the venv; jupyter_client starts it with
+    # sys.executable, so the notebook runs in this interpreter (checked below)
     NotebookClient(nb, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     text = "\n".join(o.get("text", "") for o in outputs)
+    assert f"kernel: {sys.executable}" in text
     assert "done (train): 5 images (5 written, 0 already done), 5 person instances, 1 crowd regions" in text
     assert "images: 5 (3 with people, 2 without)" in text
     assert "person instances: 5 (max 2 in one image), crowd regions: 1" in text
