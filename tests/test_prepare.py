@@ -126,6 +126,24 @@ def test_two_workers_write_the_same_files(tmp_path, capsys, coco):
     assert (one / "manifest_train.csv").read_text() == (two / "manifest_train.csv").read_text()
 
 
+def test_spawned_workers_when_tensorflow_is_loaded(tmp_path, capsys, coco, monkeypatch):
+    """With TensorFlow imported (a notebook kernel), the pool spawns instead of forking."""
+    import sys
+    import types
+
+    from personseg.jobs import _pool_context
+
+    ann, images = coco
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+    assert _pool_context().get_start_method() == "spawn"
+    out = tmp_path / "out"
+    code, stdout, _ = prepare(capsys, ann, images, out, "--workers", "2")
+    assert code == 0 and "5 written" in stdout
+    for name, image_id in IDS.items():
+        mask = read_png(out / f"masks/train/{name[0]}.png")
+        np.testing.assert_array_equal(mask, expected_mask(ann, image_id))
+
+
 def test_resume_skips_finished_pairs_and_ignores_temporary_files(tmp_path, capsys, coco):
     ann, images = coco
     out = tmp_path / "out"
