@@ -25,7 +25,12 @@ from personseg.losses import bce_dice_loss  # noqa: E402
 from personseg.models import build_model  # noqa: E402
 
 CONFIGS = {
-    "shallow": ("shallow", {}),
+    # the two shipped architectures (weights/README.md)
+    "shallow-shipped": ("shallow", {"separable": True, "output_stride": 2}),
+    "unet-mnv2-0.5-os4": ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.5, "encoder_weights": None,
+                                   "output_stride": 4}),
+    # references
+    "shallow-dense": ("shallow", {}),
     "unet-scratch-32": ("unet", {"encoder": "none", "base_filters": 32, "separable": False}),
     "unet-scratch-sep16": ("unet", {"encoder": "none", "base_filters": 16}),
     "unet-mnv2-0.35": ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.35, "encoder_weights": None}),

@@ -63,19 +63,16 @@ class TrainConfig:
     base_filters: int = 32
     separable: bool = True
     upsampling: str = "bilinear"
+    output_stride: int = 1
     decoder_filters: list[int] = field(default_factory=lambda: [128, 64, 48, 32, 16])
     shallow_filters: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
 
     def model_options(self) -> dict:
         """Keyword arguments of the model builder that this config selects."""
         if self.model == "shallow":
-            return {"filters": tuple(self.shallow_filters), "upsampling": self.upsampling}
+            return {"filters": tuple(self.shallow_filters), **self._common_options()}
         if self.model == "unet":
-            options = {
-                "separable": self.separable,
-                "upsampling": self.upsampling,
-                "encoder": self.encoder,
-            }
+            options = {**self._common_options(), "encoder": self.encoder}
             if self.encoder == "none":
                 options.update(depth=self.depth, base_filters=self.base_filters)
             else:
@@ -86,6 +83,12 @@ class TrainConfig:
                 )
             return options
         raise UserError(f"unknown model {self.model!r}; choose shallow or unet")
+
+    def _common_options(self) -> dict:
+        """Options both builders take."""
+        return {
+            "separable": self.separable, "upsampling": self.upsampling, "output_stride": self.output_stride,
+        }
 
     def save(self, path: Path) -> None:
         write_text(path, json.dumps(dataclasses.asdict(self), indent=2) + "\n")

@@ -15,11 +15,15 @@ SIZES = [(32, 32), (64, 96), (96, 64)]
     "name, options",
     [
         ("shallow", {"filters": (4, 8, 16)}),
+        ("shallow", {"filters": (4, 8, 16), "separable": True, "output_stride": 2}),
         ("unet", {"encoder": "none", "depth": 3, "base_filters": 4}),
         ("unet", {"encoder": "none", "depth": 2, "base_filters": 4, "separable": False,
                   "upsampling": "transpose"}),
         ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.35, "encoder_weights": None,
                   "decoder_filters": (16, 8, 8, 8, 4)}),
+        ("unet", {"encoder": "none", "depth": 3, "base_filters": 4, "output_stride": 4}),
+        ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.35, "encoder_weights": None,
+                  "decoder_filters": (16, 8, 8, 8, 4), "output_stride": 4}),
     ],
 )
 def test_output_shape_matches_input_for_several_sizes(name, options):
@@ -29,6 +33,36 @@ def test_output_shape_matches_input_for_several_sizes(name, options):
         y = np.asarray(model(x))
         assert y.shape == (2, h, w, 1)
         assert np.all((y >= 0) & (y <= 1))
+
+
+def test_output_stride_stops_the_decoder_early_and_upsamples_the_logits():
+    full = build_model("unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights=None)
+    early = build_model("unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights=None,
+                        output_stride=4)
+    names = {layer.name for layer in early.layers}
+    assert {"dec4_a_conv", "dec3_a_conv", "dec2_b_conv", "logits_up"} <= names
+    assert not {"dec1_a_conv", "dec0_a_conv"} & names
+    x = np.zeros((1, 64, 64, 3), "float32")
+    assert early.get_layer("logits_up").input.shape[-1] == 1
+    assert np.asarray(early(x)).shape == np.asarray(full(x)).shape == (1, 64, 64, 1)
+    assert early.count_params() < full.count_params()
+
+
+def test_shallow_options_make_a_smaller_network():
+    dense = build_model("shallow", (64, 64, 3))
+    fast = build_model("shallow", (64, 64, 3), separable=True, output_stride=2)
+    assert fast.get_layer("stem_conv").strides == (2, 2)
+    assert fast.get_layer("logits").output.shape[1:3] == (32, 32)
+    assert fast.count_params() < dense.count_params() / 4
+
+
+def test_bad_output_stride_is_rejected():
+    with pytest.raises(ValueError, match="output_stride must be one of"):
+        build_model("unet", encoder="none", output_stride=3)
+    with pytest.raises(ValueError, match="output_stride must be one of"):
+        build_model("shallow", output_stride=4)
+    with pytest.raises(ValueError, match="needs depth > 2"):
+        build_model("unet", encoder="none", depth=2, output_stride=4)
 
 
 def test_fixed_size_model_saves_and_loads_as_plain_keras(tmp_path):

@@ -154,3 +154,20 @@ def test_bad_inputs_give_clear_errors(tmp_path):
         train(tiny_config(tmp_path, epochs=1), verbose=0)
     with pytest.raises(UserError, match="multiple of 32"):
         train(tiny_config(tmp_path, size=40, out=str(tmp_path / "r5")), verbose=0)
+
+
+def test_cli_defaults_stop_each_decoder_at_its_shipped_stride(tmp_path):
+    import argparse
+
+    from personseg.commands.train import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    common = ["--data", "d", "--val", "v", "--out", str(tmp_path / "r")]
+    assert config_from_args(parser.parse_args(common)).output_stride == 4
+    shallow = config_from_args(parser.parse_args([*common, "--model", "shallow"]))
+    assert (shallow.output_stride, shallow.separable) == (2, True)
+    assert shallow.model_options() == {"filters": (16, 32, 64, 128), "separable": True,
+                                       "upsampling": "bilinear", "output_stride": 2}
+    full = config_from_args(parser.parse_args([*common, "--output-stride", "1", "--no-separable"]))
+    assert full.model_options()["output_stride"] == 1 and not full.model_options()["separable"]

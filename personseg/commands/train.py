@@ -5,6 +5,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from personseg.train import TrainConfig
+
+
+# Where the decoder stops by default: the fastest setting that still meets the accuracy target
+# (README, "Training"); full-resolution decoder stages cost more CPU time than the encoder.
+DEFAULT_OUTPUT_STRIDE = {"unet": 4, "shallow": 2}
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -31,8 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="decoder widths from stride 16 to 1 (MobileNetV2 encoder)")
     g.add_argument("--shallow-filters", type=_csv_ints, default=[16, 32, 64, 128])
     g.add_argument("--no-separable", dest="separable", action="store_false",
-                   help="plain instead of depthwise-separable decoder convolutions")
+                   help="plain instead of depthwise-separable convolutions (U-Net decoder; "
+                        "shallow: all but the stem)")
     g.add_argument("--upsampling", choices=["bilinear", "transpose"], default="bilinear")
+    g.add_argument("--output-stride", type=int, choices=[1, 2, 4], default=None,
+                   help="stride at which the decoder stops; logits are upsampled bilinearly to "
+                        "full size (default: 4 for unet, 2 for shallow; 1 = full-resolution decoder)")
     t = p.add_argument_group("training")
     t.add_argument("--size", type=int, default=256, help="training crop size (multiple of 32)")
     t.add_argument("--batch-size", type=int, default=8)
@@ -56,9 +69,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="TF op determinism (bit-exact reruns and resumes; slower)")
 
 
-def run(args: argparse.Namespace) -> int:
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run's TrainConfig: read from the run folder with --resume, else built from the flags."""
     from personseg.errors import UserError
-    from personseg.train import TrainConfig, train
+    from personseg.train import TrainConfig
 
     if args.resume:
         config = TrainConfig.load(Path(args.out) / "config.json")
@@ -67,12 +81,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.out}: total epochs {config.epochs} -> {args.epochs} (cosine schedule rescaled)")
             config.epochs = args.epochs
             config.save(Path(args.out) / "config.json")
-    else:
-        if not args.data or not args.val:
-            raise UserError("--data and --val are required (unless --resume)")
-        args.epochs = 30 if args.epochs is None else args.epochs
-        fields = {f.name for f in dataclasses.fields(TrainConfig)}
-        config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+        return config
+    if not args.data or not args.val:
+        raise UserError("--data and --val are required (unless --resume)")
+    values = dict(vars(args))
+    values["epochs"] = 30 if args.epochs is None else args.epochs
+    if args.output_stride is None:
+        values["output_stride"] = DEFAULT_OUTPUT_STRIDE[args.model]
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in values.items() if k in fields})
+
+
+def run(args: argparse.Namespace) -> int:
+    from personseg.train import train
+
+    config = config_from_args(args)
     train(config, resume=args.resume)
     print(f"run folder: {config.out}")
     return 0

@@ -37,7 +37,15 @@ def upsample(
     raise ValueError(f"upsampling must be 'bilinear' or 'transpose', got {mode!r}")
 
 
-def sigmoid_head(x: keras.KerasTensor) -> keras.KerasTensor:
-    """1×1 conv to one logit and a float32 sigmoid (float32 even under mixed precision)."""
+def sigmoid_head(x: keras.KerasTensor, output_stride: int = 1) -> keras.KerasTensor:
+    """1×1 conv to one logit, bilinear ×`output_stride` back to the input size (when the decoder
+    stops early), and a float32 sigmoid (float32 even under mixed precision)."""
     x = layers.Conv2D(1, 1, name="logits")(x)
+    if output_stride > 1:
+        x = layers.UpSampling2D(output_stride, interpolation="bilinear", name="logits_up")(x)
     return layers.Activation("sigmoid", dtype="float32", name="mask")(x)
+
+
+def check_output_stride(output_stride: int, allowed: tuple[int, ...]) -> None:
+    if output_stride not in allowed:
+        raise ValueError(f"output_stride must be one of {allowed}, got {output_stride!r}")

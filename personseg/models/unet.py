@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from personseg.models.blocks import conv_bn_relu, sigmoid_head, upsample
+from personseg.models.blocks import check_output_stride, conv_bn_relu, sigmoid_head, upsample
 from personseg.models.encoders import MOBILENETV2_BOTTLENECK, MOBILENETV2_SKIPS, build_mobilenetv2
 
 
@@ -32,6 +32,7 @@ def build_unet(
     encoder_weights: str | os.PathLike | None = "imagenet",
     decoder_filters: Sequence[int] = (128, 64, 48, 32, 16),
     freeze_encoder_bn: bool = True,
+    output_stride: int = 1,
     name: str = "unet",
 ) -> keras.Model:
     """U-Net on RGB 0–255 input with a sigmoid person-probability output.
@@ -41,7 +42,14 @@ def build_unet(
     (`encoder_alpha`, `encoder_weights` = "imagenet" | path | None) with skips at strides
     2–16 and `decoder_filters` from stride 16 up to full resolution; H, W divisible by 32.
     Its BatchNorm layers are frozen by default: small batches would wreck their statistics.
+
+    `output_stride` 2 or 4 stops the decoder at that stride and upsamples the logits bilinearly
+    (as DeepLabV3+ does at 4): the full-resolution decoder stages are most of a U-Net's CPU
+    time. With the MobileNetV2 encoder only the first `5 - log2(output_stride)` widths of
+    `decoder_filters` are used; without it, `output_stride` must be below 2**depth.
     """
+    check_output_stride(output_stride, (1, 2, 4))
+    skipped_levels = output_stride.bit_length() - 1
     inputs = keras.Input(input_shape, name="image")
     if encoder == "none":
         x = layers.Rescaling(1.0 / 255.0, name="scale")(inputs)
@@ -55,7 +63,9 @@ def build_unet(
         width = base_filters * 2**depth
         x = conv_bn_relu(x, width, "bottleneck_a", separable=separable)
         x = conv_bn_relu(x, width, "bottleneck_b", separable=separable)
-        for level in reversed(range(depth)):
+        if skipped_levels >= depth:
+            raise ValueError(f"output_stride {output_stride} needs depth > {skipped_levels}, got {depth}")
+        for level in reversed(range(skipped_levels, depth)):
             x = _decoder_block(
                 x, skips[level], base_filters * 2**level, f"dec{level}", separable, upsampling
             )
@@ -70,9 +80,9 @@ def build_unet(
         x = backbone.get_layer(MOBILENETV2_BOTTLENECK).output
         if len(decoder_filters) != len(skips) + 1:
             raise ValueError(f"decoder_filters needs {len(skips) + 1} widths, got {decoder_filters}")
-        for i, width in enumerate(decoder_filters):
+        for i, width in enumerate(decoder_filters[: len(decoder_filters) - skipped_levels]):
             skip = skips[-1 - i] if i < len(skips) else None
             x = _decoder_block(x, skip, width, f"dec{len(decoder_filters) - 1 - i}", separable, upsampling)
     else:
         raise ValueError(f"encoder must be 'none' or 'mobilenetv2', got {encoder!r}")
-    return keras.Model(inputs, sigmoid_head(x), name=name)
+    return keras.Model(inputs, sigmoid_head(x, output_stride), name=name)
