@@ -26,7 +26,7 @@ from personseg.models import build_model  # noqa: E402
 
 CONFIGS = {
     # the two shipped architectures (weights/README.md)
-    "shallow-shipped": ("shallow", {"separable": True, "output_stride": 2}),
+    "shallow-shipped": ("shallow", {"filters": (16, 24, 48, 96, 192), "separable": True, "output_stride": 2}),
     "unet-mnv2-0.5-os4": ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.5, "encoder_weights": None,
                                    "output_stride": 4}),
     # references

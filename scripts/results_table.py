@@ -3,7 +3,7 @@
     .venv/bin/python scripts/results_table.py
 
 Scores `weights.h5` and `weights/shallow.h5` against `../shared/data/coco-person-mini` minival at
-each image's original resolution (threshold 0.5), writes `weights/<stem>.minival.json` (what
+each image's original resolution (threshold 0.5), writes `weights/unet.minival.json` and `weights/shallow.minival.json` (what
 `tests/test_shipped_weights.py` checks `personseg evaluate` against) and prints a Markdown table.
 MediaPipe's selfie segmenter is scored the same way, through the same letterboxing, when its
 model is available (`personseg bench --fetch-mediapipe` caches it); its figures are printed, not
@@ -19,7 +19,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 COCO = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared")) / "data" / "coco-person-mini"
-MODELS = {"weights.h5": REPO / "weights.h5", "weights/shallow.h5": REPO / "weights" / "shallow.h5"}
+# shipped file -> the name its recipe files carry in weights/ (unet.config.json, unet.minival.json, ...)
+MODELS = {"weights.h5": "unet", "weights/shallow.h5": "shallow"}
 COLUMNS = [("iou", "pooled IoU"), ("mean_image_iou", "mean image IoU"), ("dice", "pooled Dice"),
            ("accuracy", "pixel accuracy"), ("precision", "precision"), ("recall", "recall"),
            ("empty_fp_rate", "person pixels on person-free images")]
@@ -42,9 +43,9 @@ def main() -> None:
     samples = coco_samples(args.coco / "annotations" / "instances_minival.json", args.coco / "images")
     lines = ["| model | " + " | ".join(title for _, title in COLUMNS) + " | best threshold |",
              "|---" * (len(COLUMNS) + 2) + "|"]
-    for name, path in MODELS.items():
-        summary = evaluate(Segmenter.from_weights(path), samples).summary()
-        out = REPO / "weights" / f"{path.stem}.minival.json"
+    for name, recipe in MODELS.items():
+        summary = evaluate(Segmenter.from_weights(REPO / name), samples).summary()
+        out = REPO / "weights" / f"{recipe}.minival.json"
         out.write_text(json.dumps(summary, indent=2) + "\n")
         print(f"wrote {out.relative_to(REPO)}")
         lines.append(row(f"`{name}`", summary))
