@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/personseg predict assets/grace_hopper.jpg --weights weights.h5 --out out/demo --save mask,overlay,cutout,blur
 
 lint: $(STAMP)
-	$(BIN)/ruff check personseg tests benchmarks
+	$(BIN)/ruff check personseg tests benchmarks scripts
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

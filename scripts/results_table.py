@@ -3,8 +3,9 @@
     .venv/bin/python scripts/results_table.py
 
 Scores `weights.h5` and `weights/shallow.h5` against `../shared/data/coco-person-mini` minival at
-each image's original resolution (threshold 0.5), writes `weights/unet.minival.json` and `weights/shallow.minival.json` (what
-`tests/test_shipped_weights.py` checks `personseg evaluate` against) and prints a Markdown table.
+each image's original resolution (threshold 0.5), writes `weights/unet.minival.json` and
+`weights/shallow.minival.json` (what `tests/test_shipped_weights.py` checks `personseg evaluate`
+against) and prints a Markdown table.
 MediaPipe's selfie segmenter is scored the same way, through the same letterboxing, when its
 model is available (`personseg bench --fetch-mediapipe` caches it); its figures are printed, not
 recorded.
@@ -32,7 +33,9 @@ def row(name: str, summary: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--coco", type=Path, default=COCO, help="coco-person-mini folder")
     args = parser.parse_args()
 
@@ -52,7 +55,8 @@ def main() -> None:
     model = mediapipe_peer.find_model()
     if model is not None:
         peer = Segmenter(mediapipe_peer.MediaPipeSelfie(model))
-        lines.append(row(f"MediaPipe selfie {mediapipe_peer.VERSION} (peer)", evaluate(peer, samples).summary()))
+        name = f"MediaPipe selfie {mediapipe_peer.VERSION} (peer)"
+        lines.append(row(name, evaluate(peer, samples).summary()))
     print("\n".join(lines))
 
 
