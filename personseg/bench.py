@@ -230,11 +230,14 @@ def _progress(row: dict) -> str:
 
 
 def targets(rows: list[dict], size: int = 256) -> list[dict]:
-    """Each model's fastest batch-1 backend at `size`, relative to MediaPipe in the same run."""
+    """Each model's fastest batch-1 backend at `size`, relative to MediaPipe in the same run.
+    Exports that missed their parity tolerance are timed and listed, but never the answer here:
+    a file `personseg export` refuses to write is not a backend anyone can use."""
     peer = [r for r in rows if r["model"] == mediapipe_peer.NAME]
     out = []
     for model in dict.fromkeys(r["model"] for r in rows if r["model"] != mediapipe_peer.NAME):
-        candidates = [r for r in rows if r["model"] == model and r["size"] == size]
+        candidates = [r for r in rows if r["model"] == model and r["size"] == size
+                      and r.get("parity", {}).get("within_tolerance", True)]
         if not candidates:
             continue
         best = min(candidates, key=lambda r: r["latency_ms"]["median"])

@@ -66,13 +66,14 @@ def _row(model, size, backend, ms):
     return {"model": model, "size": size, "backend": backend, "latency_ms": {"median": ms}}
 
 
-def test_targets_pick_the_fastest_backend_and_compare_with_mediapipe():
+def test_targets_pick_the_fastest_usable_backend_and_compare_with_mediapipe():
     rows = [
         _row(mediapipe_peer.NAME, 256, "tflite", 5.0),
         _row("weights.h5", 256, "keras", 30.0),
         _row("weights.h5", 256, "onnx", 8.0),
         _row("weights.h5", 512, "onnx", 2.0),  # other size: ignored
         _row("shallow.h5", 256, "tflite", 4.0),
+        {**_row("weights.h5", 256, "tflite-int8", 3.0), "parity": {"within_tolerance": False}},
     ]
     targets = {t["model"]: t for t in bench.targets(rows)}
     assert targets["weights.h5"]["fastest_backend"] == "onnx"
