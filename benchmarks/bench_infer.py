@@ -41,7 +41,7 @@ def default_arguments(user: list[str]) -> list[str]:
 
 
 def main() -> int:
-    from personseg import mediapipe_peer
+    from personseg.backends import mediapipe as mediapipe_peer
     from personseg.cli import main as cli_main
 
     os.chdir(REPO)

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from personseg.prepare import prepare
+from personseg.data.prepare_coco import prepare
 
 REPO = Path(__file__).resolve().parents[1]
 COCO_MINI = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared")) / "data" / "coco-person-mini"

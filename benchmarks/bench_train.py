@@ -20,9 +20,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from personseg.keras_metrics import training_metrics  # noqa: E402
-from personseg.losses import bce_dice_loss  # noqa: E402
 from personseg.models import build_model  # noqa: E402
+from personseg.training.losses import bce_dice_loss  # noqa: E402
+from personseg.training.metrics import training_metrics  # noqa: E402
 
 CONFIGS = {
     # the two shipped architectures (weights/README.md)

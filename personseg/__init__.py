@@ -1,12 +1,28 @@
-"""personseg: find people in photos and video with Keras/TensorFlow."""
+"""personseg: find people in photos and video with Keras/TensorFlow.
+
+The pipeline is the package tree: `data` (COCO → prepared masks → tf.data) → `models` →
+`training` → `evaluation`, and `inference` (Segmenter, predict, render) over `backends`
+(Keras, ONNX Runtime, LiteRT, SavedModel), `export`, `bench`; `cli` is the command line.
+"""
 
 __version__ = "0.1.0"
 
+# name -> module that defines it; imported on first use, so `import personseg` (and
+# `personseg --help`) never pulls in OpenCV or TensorFlow.
+_LAZY = {
+    "Segmenter": "personseg.inference.segmenter",
+    "TrainConfig": "personseg.training.config",
+    "train": "personseg.training.loop",
+    "build_model": "personseg.models",
+}
+
 
 def __getattr__(name: str):
-    # Lazy, so `import personseg` (and `personseg --help`) never pulls in OpenCV or TensorFlow.
-    if name == "Segmenter":
-        from personseg.segmenter import Segmenter
+    if name in _LAZY:
+        import importlib
 
-        return Segmenter
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'personseg' has no attribute {name!r}")
+
+
+__all__ = ["Segmenter", "TrainConfig", "train", "build_model", "__version__"]

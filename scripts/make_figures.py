@@ -21,7 +21,7 @@ def sample_photos() -> dict[str, np.ndarray]:
     import matplotlib.cbook
     from skimage import data
 
-    from personseg.io import read_rgb
+    from personseg.files import read_rgb
 
     return {
         "grace_hopper": read_rgb(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)),
@@ -50,7 +50,7 @@ def label(picture: np.ndarray, text: str) -> np.ndarray:
 
 def panel(seg, photo: np.ndarray, height: int = 360, threshold: float = 0.5) -> np.ndarray:
     """input | overlay | cutout (on a checkerboard) | blur, scaled to `height` pixels."""
-    from personseg.render import blur_background, cutout, overlay
+    from personseg.inference.render import blur_background, cutout, overlay
 
     mask = seg.mask(photo, threshold=threshold)
     rgba = cutout(photo, mask)
@@ -77,8 +77,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, help="input size for dynamic-input models (best.keras)")
     args = parser.parse_args()
 
-    from personseg.io import write_image
-    from personseg.segmenter import Segmenter
+    from personseg.files import write_image
+    from personseg.inference.segmenter import Segmenter
 
     seg = Segmenter.from_weights(args.weights, **({"size": args.size} if args.size else {}))
     for name, photo in sample_photos().items():

@@ -39,9 +39,10 @@ def main() -> None:
     parser.add_argument("--coco", type=Path, default=COCO, help="coco-person-mini folder")
     args = parser.parse_args()
 
-    from personseg import mediapipe_peer
-    from personseg.evaluate import coco_samples, evaluate
-    from personseg.segmenter import Segmenter
+    from personseg.backends import mediapipe as mediapipe_peer
+    from personseg.evaluation.evaluate import evaluate
+    from personseg.evaluation.samples import coco_samples
+    from personseg.inference.segmenter import Segmenter
 
     samples = coco_samples(args.coco / "annotations" / "instances_minival.json", args.coco / "images")
     lines = ["| model | " + " | ".join(title for _, title in COLUMNS) + " | best threshold |",

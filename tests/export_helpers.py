@@ -27,7 +27,7 @@ def save_random_model(path: Path, size: int = 64, arch: str = "shallow") -> Path
 
 def _photo_crops(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Random crops of the bundled photos; target = smoothed brightness > 110 (blobby regions)."""
-    from personseg.parity import sample_images
+    from personseg.inference.sample_photos import sample_images
 
     rng = np.random.default_rng(seed)
     photos = list(sample_images().values())
@@ -65,7 +65,7 @@ def train_blob_model(path: Path, size: int = 64, epochs: int = 8) -> Path:
 
 def write_calibration_photos(folder: Path) -> Path:
     """A few crops of the bundled photos as JPEGs (a stand-in for a prepared image folder)."""
-    from personseg.parity import sample_images
+    from personseg.inference.sample_photos import sample_images
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, photo in sample_images().items():

@@ -13,7 +13,8 @@ from personseg.backends.onnx_backend import OnnxBackend
 from personseg.backends.runtime import physical_cores
 from personseg.backends.tflite_backend import TFLiteBackend
 from personseg.errors import UserError
-from personseg.parity import letterboxed, sample_images
+from personseg.inference.letterbox import letterbox_batch
+from personseg.inference.sample_photos import sample_images
 from tests.export_helpers import save_random_model
 
 SIZE = 64
@@ -22,7 +23,7 @@ SIZE = 64
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """A random 64×64 shallow model as .h5, and its ONNX / TFLite exports (fixed and dynamic)."""
-    from personseg.export import export_model
+    from personseg.export.exporter import export_model
 
     folder = tmp_path_factory.mktemp("backends")
     weights = save_random_model(folder / "model.h5", SIZE)
@@ -35,7 +36,7 @@ def exported(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def photos():
-    batch, _ = letterboxed(list(sample_images().values()), SIZE)
+    batch, _ = letterbox_batch(list(sample_images().values()), SIZE)
     return batch
 
 
@@ -70,8 +71,8 @@ def test_dynamic_model_needs_a_size_and_runs_at_it(exported, runtime):
         load_backend(path, runtime, size=70)
     backend = load_backend(path, runtime, size=96)
     assert backend.input_size == (96, 96)
-    batch, _ = letterboxed(list(sample_images().values()), 96)
-    from personseg.export import at_size, load_keras_model
+    batch, _ = letterbox_batch(list(sample_images().values()), 96)
+    from personseg.models.loading import at_size, load_keras_model
 
     reference = at_size(load_keras_model(exported["h5"]), 96).predict(batch, verbose=0)[..., 0]
     np.testing.assert_allclose(backend.predict(batch), reference, atol=1e-4)
@@ -139,7 +140,7 @@ def test_tflite_with_integer_input_and_output_is_fed_through_its_scales(exported
     import keras
     import tensorflow as tf
 
-    from personseg import converters
+    from personseg.export import converters
 
     model = keras.models.load_model(exported["h5"], compile=False)
     saved = tmp_path / "sm"

@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from personseg import bench, mediapipe_peer
+from personseg.backends import mediapipe as mediapipe_peer
+from personseg.bench.report import targets as bench_targets
+from personseg.bench.run import run_bench
+from personseg.bench.settings import Settings
 from tests.export_helpers import save_random_model
 
 
@@ -75,7 +78,7 @@ def test_targets_pick_the_fastest_usable_backend_and_compare_with_mediapipe():
         _row("shallow.h5", 256, "tflite", 4.0),
         {**_row("weights.h5", 256, "tflite-int8", 3.0), "parity": {"within_tolerance": False}},
     ]
-    targets = {t["model"]: t for t in bench.targets(rows)}
+    targets = {t["model"]: t for t in bench_targets(rows)}
     assert targets["weights.h5"]["fastest_backend"] == "onnx"
     assert targets["weights.h5"]["ratio_to_mediapipe"] == 1.6
     assert targets["shallow.h5"]["ratio_to_mediapipe"] == 0.8
@@ -86,6 +89,6 @@ def test_unknown_backend_and_missing_weights_are_user_errors(tmp_path):
     from personseg.errors import UserError
 
     with pytest.raises(UserError, match="unknown backend"):
-        bench.run_bench({"x": tmp_path / "x.h5"}, bench.Settings.quick(variants=["onnx-int4"]))
+        run_bench({"x": tmp_path / "x.h5"}, Settings.quick(variants=["onnx-int4"]))
     with pytest.raises(UserError, match="weights file not found"):
-        bench.run_bench({"x": tmp_path / "x.h5"}, bench.Settings.quick())
+        run_bench({"x": tmp_path / "x.h5"}, Settings.quick())

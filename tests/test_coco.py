@@ -1,4 +1,4 @@
-"""personseg.coco: person masks equal pycocotools' annToMask union; bad input is named and explained."""
+"""personseg.data.coco: person masks equal pycocotools' annToMask union; bad input is named and explained."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from personseg.coco import (
+from personseg.data.coco import (
     DegeneratePolygon,
     MalformedRLE,
     decode_counts,

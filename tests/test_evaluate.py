@@ -12,9 +12,10 @@ import pytest
 
 from personseg.cli import main
 from personseg.errors import UserError
-from personseg.evaluate import Sample, coco_samples, evaluate, prepared_samples, score_image
-from personseg.io import read_mask, write_image
-from personseg.segmenter import Segmenter
+from personseg.evaluation.evaluate import evaluate, score_image
+from personseg.evaluation.samples import Sample, coco_samples, prepared_samples
+from personseg.files import read_mask, write_image
+from personseg.inference.segmenter import Segmenter
 from tests.conftest import REPO
 from tests.fakes import ChannelBackend, probability_image, save_tiny_model
 from tests.synthetic import make_root

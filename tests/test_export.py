@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from personseg import converters
 from personseg.errors import UserError
-from personseg.export import default_out, export_model
-from personseg.parity import sample_images
-from personseg.segmenter import Segmenter
+from personseg.export import converters
+from personseg.export.exporter import default_out, export_model
+from personseg.inference.sample_photos import sample_images
+from personseg.inference.segmenter import Segmenter
 from tests.conftest import PERSON_MASKS, REPO
 from tests.export_helpers import save_random_model, train_blob_model, write_calibration_photos
 

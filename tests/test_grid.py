@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from personseg.cli import main
-from personseg.evaluate import Sample
-from personseg.grid import grid_from_images, grid_from_samples
-from personseg.io import read_rgb, write_image
-from personseg.plotting import result_grid
-from personseg.segmenter import Segmenter
+from personseg.evaluation.grid import grid_from_images, grid_from_samples, result_grid
+from personseg.evaluation.samples import Sample
+from personseg.files import read_rgb, write_image
+from personseg.inference.segmenter import Segmenter
 from tests.fakes import ChannelBackend, probability_image, save_tiny_model
 from tests.synthetic import make_root
 

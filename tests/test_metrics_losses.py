@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from personseg.metrics import Confusion
+from personseg.evaluation.metrics import Confusion
 
 # 2×4 prediction and truth:    pred 1 1 0 0   truth 1 0 0 0
 #                                   1 1 1 0         1 1 0 1
@@ -42,7 +42,7 @@ def test_empty_prediction_of_empty_truth_is_perfect_and_shape_mismatch_fails():
 
 
 def test_keras_metrics_are_pooled_over_batches_and_match_numpy():
-    from personseg.keras_metrics import training_metrics
+    from personseg.training.metrics import training_metrics
 
     rng = np.random.default_rng(0)
     y_true = (rng.uniform(size=(6, 8, 8, 1)) > 0.6).astype("float32")
@@ -61,7 +61,7 @@ def test_keras_metrics_are_pooled_over_batches_and_match_numpy():
 
 
 def test_losses_by_hand():
-    from personseg.losses import bce_dice_loss, bce_loss, dice_loss, focal_loss
+    from personseg.training.losses import bce_dice_loss, bce_loss, dice_loss, focal_loss
 
     y_true = np.array([[1.0, 0.0], [1.0, 0.0]], "float32")
     y_pred = np.array([[0.8, 0.1], [0.6, 0.3]], "float32")

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from personseg.layout import find_pairs
+from personseg.data.dataset_layout import find_pairs
 from tests.conftest import REPO
 from tests.synthetic_coco import make_coco
 
@@ -28,7 +28,7 @@ def test_notebook_is_committed_without_outputs_and_starts_with_parameters():
     assert "git+https://github.com/personseg/personseg" in second
     lines = [line.strip() for cell in code for line in cell.source.splitlines()]
     assert not [line for line in lines if line.startswith(("!", "%"))]  # the package API, not shell
-    assert "from personseg.prepare import prepare" in "\n".join(lines)
+    assert "from personseg.data.prepare_coco import prepare" in "\n".join(lines)
     assert "train2017" in nb.cells[-1].source and "annotations_trainval2017.zip" in nb.cells[-1].source
 
 

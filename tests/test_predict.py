@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from personseg.cli import main
-from personseg.io import read_mask, read_rgb, write_image
-from personseg.predict import output_names
-from personseg.render import blur_background, cutout, overlay
-from personseg.segmenter import Segmenter
+from personseg.files import read_mask, read_rgb, write_image
+from personseg.inference.outputs import output_names
+from personseg.inference.render import blur_background, cutout, overlay
+from personseg.inference.segmenter import Segmenter
 from tests.fakes import ChannelBackend, save_tiny_model
 
 

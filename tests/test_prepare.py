@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-import personseg.pairio
+import personseg.data.pair_files
 from personseg.cli import main
-from personseg.io import atomic_path
-from personseg.layout import check_sizes, find_pairs
+from personseg.data.dataset_layout import check_sizes, find_pairs
+from personseg.files import atomic_path
 from tests.synthetic_coco import SIZES, coco_dict, expected_mask, make_coco
 
 IDS = {name: i for i, name in enumerate(SIZES, start=1)}  # a.jpg -> 1, ...
@@ -131,7 +131,7 @@ def test_spawned_workers_when_tensorflow_is_loaded(tmp_path, capsys, coco, monke
     import sys
     import types
 
-    from personseg.jobs import _pool_context
+    from personseg.data.runner import _pool_context
 
     ann, images = coco
     monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
@@ -166,7 +166,7 @@ def test_resume_skips_finished_pairs_and_ignores_temporary_files(tmp_path, capsy
 
 def _crash_on_mask(monkeypatch, n, exc):
     """Make the n-th write_image call (a mask: JPEG sources are copied) die half-way through."""
-    real, calls = personseg.pairio.write_image, []
+    real, calls = personseg.data.pair_files.write_image, []
 
     def crashing(path, image, quality=95):
         calls.append(path)
@@ -176,7 +176,7 @@ def _crash_on_mask(monkeypatch, n, exc):
                 raise exc
         return real(path, image, quality)
 
-    monkeypatch.setattr(personseg.pairio, "write_image", crashing)
+    monkeypatch.setattr(personseg.data.pair_files, "write_image", crashing)
 
 
 def _finished_outputs_are_whole(out):
@@ -304,8 +304,8 @@ def test_coco_mini_minitrain_matches_pycocotools_and_resumes(tmp_path, capsys, c
 
 def test_manifest_lists_pairs_finished_but_not_yet_reported_when_interrupted(tmp_path, capsys):
     """A pool worker can finish a pair after the parent's last result; Ctrl-C must still list it."""
-    from personseg.jobs import Job, row_for, run_jobs
-    from personseg.pairio import write_pair
+    from personseg.data.pair_files import write_pair
+    from personseg.data.runner import Job, run_jobs
 
     out = tmp_path / "out"
     jobs = [Job(f"{s}.jpg", out / f"images/train/{s}.jpg", out / f"masks/train/{s}.png") for s in "abc"]
@@ -315,7 +315,7 @@ def test_manifest_lists_pairs_finished_but_not_yet_reported_when_interrupted(tmp
         write_pair(job.image_out, job.mask_out, np.zeros((4, 6, 3), np.uint8), mask, None)
         if job.file == "b.jpg":
             raise KeyboardInterrupt  # written, but the result never reaches the parent
-        return row_for(job, mask)
+        return job.row(mask)
 
     with pytest.raises(KeyboardInterrupt):
         run_jobs(worker, jobs, out, "train")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from personseg.cli import main
-from personseg.io import read_mask
-from personseg.layout import find_pairs
+from personseg.data.dataset_layout import find_pairs
+from personseg.files import read_mask
 
 GOOD = ["good1", "good2", "ones"]
 

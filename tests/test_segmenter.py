@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from personseg.errors import UserError
-from personseg.letterbox import letterbox_geometry
-from personseg.segmenter import Segmenter
+from personseg.inference.letterbox import letterbox_geometry
+from personseg.inference.segmenter import Segmenter
 from tests.fakes import ChannelBackend, save_tiny_model
 
 
@@ -152,7 +152,7 @@ def test_import_personseg_stays_light_and_exports_segmenter_lazily():
         "heavy = [m for m in ('tensorflow', 'keras', 'cv2') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "from personseg import Segmenter\n"
-        "assert Segmenter.__module__ == 'personseg.segmenter'\n"
+        "assert Segmenter.__module__ == 'personseg.inference.segmenter'\n"
         "assert 'tensorflow' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from personseg.errors import UserError
-from personseg.train import TrainConfig, train
+from personseg.training import TrainConfig, train
 from tests.synthetic import make_root
 
 
@@ -28,9 +28,9 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
 
 
 def test_training_steps_lower_the_loss_on_a_tiny_synthetic_set(tmp_path):
-    from personseg.data import load_roots, train_dataset
-    from personseg.losses import bce_dice_loss
+    from personseg.data.pipeline import load_roots, train_dataset
     from personseg.models import build_model
+    from personseg.training.losses import bce_dice_loss
 
     keras.utils.set_random_seed(0)
     config = tiny_config(tmp_path)
@@ -91,7 +91,7 @@ def test_interrupted_run_resumed_ends_where_an_uninterrupted_run_ends(tmp_path):
 
 
 def test_encoder_learning_rate_multiplier_slows_only_encoder_variables():
-    from personseg.optim import AdamWLayerLR
+    from personseg.training.optim import AdamWLayerLR
 
     inputs = keras.Input((2,))
     hidden = keras.layers.Dense(2, kernel_initializer="zeros", name="block_1_expand")(inputs)
@@ -113,7 +113,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     config = tiny_config(tmp_path, distribute="mirrored", cpu_devices=2, epochs=1, deterministic=False)
     config.save(tmp_path / "config.json")
     code = (
-        "from personseg.train import TrainConfig, train\n"
+        "from personseg.training import TrainConfig, train\n"
         f"c = TrainConfig.load({str(tmp_path / 'config.json')!r})\n"
         "import tensorflow as tf\n"
         "run = train(c, verbose=0)\n"
@@ -159,7 +159,7 @@ def test_bad_inputs_give_clear_errors(tmp_path):
 def test_cli_defaults_stop_each_decoder_at_its_shipped_stride(tmp_path):
     import argparse
 
-    from personseg.commands.train import add_arguments, config_from_args
+    from personseg.cli.train import add_arguments, config_from_args
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)

@@ -1,4 +1,5 @@
-"""Inference runtimes behind one interface, so pre/post-processing lives once (in Segmenter).
+"""Inference runtimes behind one interface, so pre/post-processing lives once (in Segmenter):
+Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and the MediaPipe peer model.
 
 A backend wraps one model file and runs fixed-size batches:
     backend.input_size  -> (height, width) the model takes
@@ -13,13 +14,14 @@ from typing import Protocol
 
 import numpy as np
 
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 
 # name -> (module, class, pip extra that provides the runtime)
 BACKENDS: dict[str, tuple[str, str, str | None]] = {
     "keras": ("personseg.backends.keras_backend", "KerasBackend", None),
     "onnx": ("personseg.backends.onnx_backend", "OnnxBackend", "onnxruntime"),
     "tflite": ("personseg.backends.tflite_backend", "TFLiteBackend", "ai-edge-litert"),
+    "savedmodel": ("personseg.backends.savedmodel_backend", "SavedModelBackend", None),
 }
 
 
@@ -32,7 +34,7 @@ class Backend(Protocol):
 def load_backend(path: str | Path, backend: str = "keras", **options) -> Backend:
     """Open a model file with the named runtime; clear errors for unknown names and missing files."""
     if backend not in BACKENDS:
-        raise UserError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        raise OptionError("backend", backend, f"choose from {', '.join(BACKENDS)}")
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: model file not found")

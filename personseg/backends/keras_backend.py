@@ -6,33 +6,18 @@ from pathlib import Path
 
 import numpy as np
 
-from personseg.errors import UserError
+from personseg.backends.runtime import fixed_or_requested_size
 
 
 class KerasBackend:
     """Runs a Keras model; `size` is required only for models saved with a dynamic input size."""
 
     def __init__(self, path: str | Path, size: int | None = None):
-        import keras
+        from personseg.models.loading import load_keras_model
 
-        import personseg.keras_metrics  # noqa: F401  (registers objects used by .keras checkpoints)
-        import personseg.losses  # noqa: F401
-        import personseg.optim  # noqa: F401
-
-        try:
-            self.model = keras.models.load_model(path, compile=False)
-        except Exception as exc:
-            raise UserError(f"{path}: cannot load as a Keras model ({exc})") from exc
+        self.model = load_keras_model(path)
         height, width = self.model.input_shape[1:3]
-        if height is None or width is None:
-            if size is None:
-                raise UserError(f"{path}: model has a dynamic input size; pass size=")
-            if size % 32:
-                raise UserError(f"size must be a multiple of 32, got {size}")
-            height = width = size
-        elif size is not None and size != height:
-            raise UserError(f"{path}: model has a fixed {height}×{width} input; size={size} conflicts")
-        self.input_size = (int(height), int(width))
+        self.input_size = fixed_or_requested_size(path, height, width, size)
         self._infer = None
 
     def predict(self, batch: np.ndarray) -> np.ndarray:

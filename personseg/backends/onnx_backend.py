@@ -6,21 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from personseg.backends.runtime import fixed_or_requested_size, physical_cores
+from personseg.backends.runtime import fixed_or_requested_size, physical_cores, require
 from personseg.errors import UserError
-
-INSTALL_HINT = "pip install 'personseg[export]' (or just: pip install onnxruntime)"
-
-
-def import_onnxruntime(path: str | Path):
-    """The onnxruntime module, or a UserError that says what to install."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise UserError(
-            f"{path}: the onnx backend needs onnxruntime, which is not installed; {INSTALL_HINT}"
-        ) from None
-    return onnxruntime
 
 
 class OnnxBackend:
@@ -30,7 +17,7 @@ class OnnxBackend:
     """
 
     def __init__(self, path: str | Path, size: int | None = None, threads: int | None = None):
-        ort = import_onnxruntime(path)
+        ort = require("onnxruntime", f"{path}: the onnx backend")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or physical_cores()

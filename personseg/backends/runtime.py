@@ -1,4 +1,5 @@
-"""What the ONNX Runtime and LiteRT backends share: default thread count, input size.
+"""What the backends share: importing an optional runtime, the default thread count, and the one
+rule for the input size (a model's fixed N×N, or the size asked for when it takes any).
 
 Threads: one per physical core. Convolution kernels are compute-bound, so hyper-threads sharing
 a core's vector units add contention rather than speed; and a process pinned to fewer CPUs
@@ -7,10 +8,23 @@ a core's vector units add contention rather than speed; and a process pinned to 
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
+
+EXTRA_HINT = "pip install 'personseg[export]'"
+
+
+def require(module: str, what: str):
+    """Import an optional runtime module, or raise a UserError saying what needs it and what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = {"ai_edge_litert": "ai-edge-litert"}.get(module.split(".")[0], module.split(".")[0])
+        raise UserError(f"{what} needs {package}, which is not installed; {EXTRA_HINT} "
+                        f"(or just: pip install {package})") from None
 
 
 def _cores_from_cpuinfo() -> int | None:
@@ -50,7 +64,7 @@ def fixed_or_requested_size(path: str | Path, height, width, size: int | None) -
             raise UserError(f"{path}: model has a fixed {height}×{width} input; size={size} conflicts")
         return height, width
     if size is None:
-        raise UserError(f"{path}: model has a dynamic input size; pass size= (a multiple of 32)")
+        raise UserError(f"{path}: model has a dynamic input size; give a size (a multiple of 32)")
     if size <= 0 or size % 32:
-        raise UserError(f"size must be a positive multiple of 32, got {size}")
+        raise OptionError("size", size, "must be a positive multiple of 32")
     return size, size

@@ -11,22 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from personseg.backends.runtime import fixed_or_requested_size, physical_cores
+from personseg.backends.runtime import fixed_or_requested_size, physical_cores, require
 from personseg.errors import UserError
-
-INSTALL_HINT = "pip install 'personseg[export]' (or just: pip install ai-edge-litert)"
-
-
-def import_interpreter(path: str | Path):
-    """LiteRT's Interpreter class, or a UserError that says what to install."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        raise UserError(
-            f"{path}: the tflite backend needs LiteRT (ai-edge-litert), which is not installed; "
-            + INSTALL_HINT
-        ) from None
-    return Interpreter
 
 
 def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
@@ -52,7 +38,7 @@ class TFLiteBackend:
     """
 
     def __init__(self, path: str | Path, size: int | None = None, threads: int | None = None):
-        interpreter_class = import_interpreter(path)
+        interpreter_class = require("ai_edge_litert.interpreter", f"{path}: the tflite backend").Interpreter
         self.threads = threads or physical_cores()
         try:
             self.interpreter = interpreter_class(model_path=str(path), num_threads=self.threads)

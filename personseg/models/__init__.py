@@ -1,4 +1,5 @@
-"""Model builders: `build_model("unet" | "shallow", input_shape, **options) -> keras.Model`."""
+"""Models: the builders (`build_model("unet" | "shallow", input_shape, **options)`), their
+blocks and encoders, and loading / resizing a saved model (`personseg.models.loading`)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import keras
 
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 
 # Skip features at strides 2, 4, 8, 16 and the stride-32 bottleneck, as segmentation_models does.
 MOBILENETV2_SKIPS = (
@@ -41,7 +41,7 @@ def resolve_imagenet_weights(alpha: float) -> Path:
         cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
         raise UserError(
             f"could not get ImageNet weights {name}: {exc}. Offline? Copy the file to {cache}/ "
-            "or pass --encoder-weights PATH"
+            "or give a weights file path instead"
         ) from exc
 
 
@@ -50,7 +50,7 @@ def build_mobilenetv2(
 ) -> keras.Model:
     """MobileNetV2 on `inputs` (already scaled to [-1, 1]); weights 'imagenet', a path or None."""
     if alpha not in MOBILENETV2_ALPHAS:
-        raise UserError(f"--encoder-alpha must be one of {MOBILENETV2_ALPHAS}, got {alpha}")
+        raise OptionError("encoder_alpha", alpha, f"must be one of {MOBILENETV2_ALPHAS}")
     encoder = keras.applications.MobileNetV2(
         input_tensor=inputs, include_top=False, weights=None, alpha=alpha
     )

@@ -1,0 +1,91 @@
+"""A benchmark run's report: the targets (fastest usable backend vs MediaPipe), the machine it
+ran on, and the JSON / Markdown files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+from personseg.backends import mediapipe as mediapipe_peer
+from personseg.backends.runtime import physical_cores
+from personseg.files import write_text
+
+
+def targets(rows: list[dict], size: int = 256) -> list[dict]:
+    """Each model's fastest batch-1 backend at `size`, relative to MediaPipe in the same run.
+    Exports that missed their parity tolerance are timed and listed, but never the answer here:
+    a file `personseg export` refuses to write is not a backend anyone can use."""
+    peer = [r for r in rows if r["model"] == mediapipe_peer.NAME]
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows if r["model"] != mediapipe_peer.NAME):
+        candidates = [r for r in rows if r["model"] == model and r["size"] == size
+                      and r.get("parity", {}).get("within_tolerance", True)]
+        if not candidates:
+            continue
+        best = min(candidates, key=lambda r: r["latency_ms"]["median"])
+        entry = {"model": model, "size": size, "fastest_backend": best["backend"],
+                 "latency_ms": best["latency_ms"]["median"]}
+        if peer:
+            entry["mediapipe_ms"] = peer[0]["latency_ms"]["median"]
+            entry["ratio_to_mediapipe"] = round(entry["latency_ms"] / entry["mediapipe_ms"], 2)
+        out.append(entry)
+    return out
+
+
+def machine() -> dict:
+    import importlib.metadata as metadata
+
+    versions = {}
+    for package in ("tensorflow", "keras", "onnxruntime", "ai-edge-litert", "tf2onnx", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo", encoding="ascii", errors="replace"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "logical_cpus": os.cpu_count(), "physical_cores": physical_cores(),
+            "python": platform.python_version(), "platform": platform.platform(), "packages": versions}
+
+
+def markdown(report: dict) -> str:
+    """The results as a Markdown table, plus the MediaPipe comparison at 256×256."""
+    lines = [
+        "| model | size | backend | batch-1 median ms | p90 ms | batch-32 img/s | e2e img/s | parity |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines[0] = lines[0].replace("batch-32", f"batch-{report['settings']['batch']}")
+    for r in report["results"]:
+        p = r.get("parity")
+        agreement = f"{p['min_agreement']:.2%} (max Δp {p['max_abs_diff']:.1e})" if p else "reference"
+        if p and not p["within_tolerance"]:
+            agreement += " **below tolerance**"
+        if r["model"] == mediapipe_peer.NAME:
+            agreement = "peer"
+        e2e = f"{r['e2e']['images_per_s']:.1f}" if "e2e" in r else "–"
+        lines.append(
+            f"| {r['model']} | {r['size']} | {r['backend']} | {r['latency_ms']['median']:.2f} | "
+            f"{r['latency_ms']['p90']:.2f} | {r['throughput']['images_per_s']:.1f} | {e2e} | {agreement} |"
+        )
+    for t in report["targets"]:
+        ratio = (f", {t['ratio_to_mediapipe']:.2f}× MediaPipe ({t['mediapipe_ms']:.2f} ms)"
+                 if "ratio_to_mediapipe" in t else "")
+        lines.append(f"\nFastest at {t['size']}×{t['size']} for {t['model']}: {t['fastest_backend']} "
+                     f"{t['latency_ms']:.2f} ms{ratio}.")
+    for s in report["skipped"]:
+        lines.append(f"\nSkipped {s['model']} {s['size']} {s['backend']}: {s['reason']}")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, json_path: Path | None, md_path: Path | None) -> None:
+    if json_path:
+        write_text(json_path, json.dumps(report, indent=2) + "\n")
+    if md_path:
+        write_text(md_path, markdown(report))

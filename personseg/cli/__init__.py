@@ -1,0 +1,62 @@
+"""The `personseg` command line: one sub-command per module in `personseg.cli`.
+
+Commands parse flags and call the library; library errors that name a parameter are shown
+worded for its flag (`OptionError.flag_message`).
+
+Each command module defines `add_arguments(parser)` and `run(args) -> int`; heavy imports
+(TensorFlow) happen inside `run`, so `personseg --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from personseg.errors import OptionError, UserError
+
+# name -> (module under personseg.cli, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("prepare", "COCO instances JSON + images -> person masks (images/<split>, masks/<split>)"),
+    "prepare-folder": ("prepare_folder", "validate an image/mask folder pair and write the same layout"),
+    "train": ("train", "train a shallow encoder-decoder or a U-Net"),
+    "evaluate": ("evaluate", "score a model against COCO annotations or prepared masks"),
+    "predict": ("predict", "segment images, folders, globs and videos"),
+    "grid": ("grid", "input | prediction | threshold | ground-truth result grids"),
+    "curves": ("curves", "plot training curves from a run folder"),
+    "export": ("export", "export a model to ONNX, TFLite or SavedModel"),
+    "bench": ("bench", "inference latency/throughput benchmark per backend"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="personseg", description="Person segmentation toolkit (Keras/TensorFlow)."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"personseg.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"personseg.cli.{module_name}":
+                raise
+            continue  # command not built yet
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OptionError as exc:
+        print(f"error: {exc.flag_message()}", file=sys.stderr)
+        return 2
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

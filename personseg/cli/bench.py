@@ -1,0 +1,97 @@
+"""`personseg bench`: latency / throughput / end-to-end speed per model, size and backend."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+DEFAULT_WEIGHTS = ("weights.h5", "weights/shallow.h5")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # Settings left at None take bench.Settings' defaults (or Settings.quick's with --quick).
+    parser.add_argument("--weights", action="append", default=[], metavar="[NAME=]PATH",
+                        help="model to benchmark; repeatable (default: weights.h5 and weights/shallow.h5)")
+    parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
+                        help="fixed input sizes to rebuild/export each model at (default: 256 512)")
+    parser.add_argument("--backends",
+                        help="comma-separated from: keras, onnx, onnx-fp16, onnx-int8, tflite, tflite-fp16, "
+                             "tflite-int8 (default: keras,onnx,onnx-int8,tflite,tflite-int8; int8 needs "
+                             "--calibration)")
+    parser.add_argument("--runs", type=int, help="timed batch-1 runs (default: 50)")
+    parser.add_argument("--warmup", type=int, help="untimed runs first (default: 10)")
+    parser.add_argument("--batch", type=int, help="throughput batch size (default: 32)")
+    parser.add_argument("--batch-runs", type=int, help="timed throughput batches (default: 3)")
+    parser.add_argument("--threads", type=int, help="ONNX Runtime / LiteRT threads (default: physical cores)")
+    parser.add_argument("--calibration", action="append", default=[], metavar="ROOT[:SPLIT]",
+                        help="photos for int8 exports (see personseg export)")
+    parser.add_argument("--calibration-count", type=int, metavar="N",
+                        help="calibration photos per int8 export (default: 100)")
+    parser.add_argument("--e2e", action="append", default=[], metavar="FOLDER",
+                        help="photos for the end-to-end predict measurement (default: bundled samples)")
+    parser.add_argument("--e2e-images", type=int, metavar="N",
+                        help="photos per end-to-end run; 0 skips it (default: 64)")
+    parser.add_argument("--mediapipe", metavar="auto|none|PATH",
+                        help="MediaPipe selfie segmenter peer (default: auto = use it if found)")
+    parser.add_argument("--fetch-mediapipe", action="store_true",
+                        help="first download mediapipe's wheel with pip and extract its .tflite to the cache")
+    parser.add_argument("--quick", action="store_true", help="64 px, few runs: a smoke test in seconds")
+    parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--markdown", help="write the results table as Markdown here")
+    parser.add_argument("--workdir", help="keep exported models here (default: a temporary folder)")
+    parser.add_argument("--record-command", help=argparse.SUPPRESS)
+
+
+def parse_models(specs: list[str]) -> dict[str, Path]:
+    from personseg.errors import UserError
+
+    if not specs:
+        found = [p for p in DEFAULT_WEIGHTS if Path(p).is_file()]
+        if not found:
+            raise UserError(f"no --weights given and none of {', '.join(DEFAULT_WEIGHTS)} exists")
+        specs = found
+    models = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = Path(spec).name, spec
+        if name in models:
+            raise UserError(f"--weights {spec}: model name {name!r} given twice (use NAME=PATH)")
+        models[name] = Path(path)
+    return models
+
+
+def settings_from(args: argparse.Namespace):
+    from personseg.bench.settings import Settings
+
+    given = {
+        "sizes": args.sizes,
+        "variants": [v.strip() for v in args.backends.split(",") if v.strip()] if args.backends else None,
+        "runs": args.runs, "warmup": args.warmup, "batch": args.batch, "batch_runs": args.batch_runs,
+        "threads": args.threads, "calibration": tuple(args.calibration) or None,
+        "calibration_count": args.calibration_count, "e2e_inputs": tuple(args.e2e) or None,
+        "e2e_images": args.e2e_images, "mediapipe": args.mediapipe,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    return Settings.quick(**given) if args.quick else Settings(**given)
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from personseg.backends import mediapipe as mediapipe_peer
+    from personseg.bench.report import markdown, write_report
+    from personseg.bench.run import run_bench
+
+    if args.fetch_mediapipe:
+        print(f"MediaPipe selfie model: {mediapipe_peer.fetch_model()}")
+    settings = settings_from(args)
+    command = args.record_command or "personseg " + shlex.join(sys.argv[1:])
+    report = run_bench(parse_models(args.weights), settings,
+                             Path(args.workdir) if args.workdir else None, command=command)
+    write_report(report, Path(args.out) if args.out else None,
+                       Path(args.markdown) if args.markdown else None)
+    print(markdown(report))
+    return 0

@@ -1,0 +1,38 @@
+"""`personseg evaluate`: pooled IoU/Dice/precision/recall and a threshold sweep."""
+
+from __future__ import annotations
+
+import argparse
+
+from personseg.cli.options import (
+    add_ground_truth_arguments,
+    add_model_arguments,
+    load_ground_truth,
+    load_segmenter,
+)
+from personseg.errors import OptionError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p)
+    add_ground_truth_arguments(p)
+    p.add_argument("--threshold", type=float, default=0.5, help="headline threshold (default 0.5)")
+    p.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7", help="threshold sweep")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--csv", metavar="PER_IMAGE.csv", help="write one row per image")
+    p.add_argument("--json", action="store_true", help="print a JSON summary instead of a table")
+
+
+def run(args: argparse.Namespace) -> int:
+    from personseg.evaluation.evaluate import evaluate, parse_thresholds
+
+    thresholds = parse_thresholds(args.thresholds)
+    if not 0.0 <= args.threshold <= 1.0:
+        raise OptionError("threshold", args.threshold, "must be between 0 and 1")
+    samples = load_ground_truth(args)
+    seg = load_segmenter(args)
+    result = evaluate(seg, samples, thresholds, threshold=args.threshold, batch_size=args.batch_size)
+    if args.csv:
+        result.write_csv(args.csv)
+    print(result.to_json() if args.json else result.table())
+    return 0

@@ -1,0 +1,59 @@
+"""`personseg grid`: input | prediction | mask | ground truth, one row per image."""
+
+from __future__ import annotations
+
+import argparse
+
+from personseg.cli.options import (
+    add_ground_truth_arguments,
+    add_model_arguments,
+    load_ground_truth,
+    load_segmenter,
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="images, folders or glob patterns (no ground truth column)")
+    add_model_arguments(p)
+    add_ground_truth_arguments(p)
+    p.add_argument("--out", default="grid.png", help="figure file (png, jpg or pdf)")
+    p.add_argument("--n", type=int, default=8, help="rows: the first N images (default 8)")
+    p.add_argument("--worst", type=int, metavar="K",
+                   help="instead, the K images with the lowest IoU (needs ground truth)")
+    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--batch-size", type=int, default=8)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from personseg.errors import UserError
+    from personseg.evaluation.grid import grid_from_images, grid_from_samples
+    from personseg.files import save_figure
+
+    has_truth = bool(args.annotations or args.data)
+    if args.inputs and has_truth:
+        raise UserError("give INPUT images or a ground-truth source (--data / --annotations), not both")
+    if not args.inputs and not has_truth:
+        raise UserError("give INPUT images, --data ROOT, or --annotations ANN.json --images DIR")
+    if args.worst is not None and not has_truth:
+        raise UserError("--worst needs ground truth (--data or --annotations/--images)")
+    for name in ("n", "worst"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UserError(f"--{name} must be at least 1, got {value}")
+    samples = load_ground_truth(args) if has_truth else None
+    seg = load_segmenter(args)
+    failures: list[str] = []
+    if has_truth:
+        fig = grid_from_samples(seg, samples, n=args.n, worst=args.worst, threshold=args.threshold,
+                                batch_size=args.batch_size)
+    else:
+        fig, failures = grid_from_images(seg, args.inputs, n=args.n, threshold=args.threshold)
+    print(f"wrote {save_figure(fig, args.out)}")
+    if failures:
+        print(f"{len(failures)} input(s) failed:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+    return 1 if failures else 0

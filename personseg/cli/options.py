@@ -1,0 +1,42 @@
+"""Options several commands share: the model to run (predict, evaluate, grid) and the ground
+truth to score against (evaluate, grid)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model")
+    g.add_argument("--weights", default="weights.h5", help="model file (default: weights.h5)")
+    g.add_argument("--backend", choices=["keras", "onnx", "tflite"], default="keras",
+                   help="runtime (onnx/tflite need the export extra and an exported model)")
+    g.add_argument("--size", type=int,
+                   help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
+
+
+def load_segmenter(args: argparse.Namespace):
+    """Segmenter for --weights/--backend/--size (TensorFlow's C++ logging quietened first)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from personseg.inference.segmenter import Segmenter
+
+    options = {"size": args.size} if args.size is not None else {}
+    return Segmenter.from_weights(args.weights, backend=args.backend, **options)
+
+
+def add_ground_truth_arguments(p: argparse.ArgumentParser) -> None:
+    """Ground-truth source options (evaluate, grid)."""
+    g = p.add_argument_group("ground truth (one of)")
+    g.add_argument("--annotations", metavar="ANN.json", help="COCO instances JSON (with --images)")
+    g.add_argument("--images", metavar="DIR", help="folder holding the COCO file_names")
+    g.add_argument("--data", metavar="ROOT", help="prepared dataset root (images/<split>, masks/<split>)")
+    g.add_argument("--split", default=None, help="split of --data (default: val if present, else flat)")
+    p.add_argument("--limit", type=int, help="only the first N images (sorted by file name)")
+
+
+def load_ground_truth(args: argparse.Namespace):
+    """Samples from --annotations/--images or --data/--split, cut to --limit."""
+    from personseg.evaluation.samples import load_samples
+
+    return load_samples(args.annotations, args.images, args.data, args.split, args.limit)

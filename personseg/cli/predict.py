@@ -1,0 +1,39 @@
+"""`personseg predict`: segment images, folders, glob patterns and videos."""
+
+from __future__ import annotations
+
+import argparse
+
+from personseg.cli.options import add_model_arguments, load_segmenter
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="image files, folders (searched recursively for images), glob patterns "
+                        "(quote them, e.g. 'photos/**/*.jpg'), video files")
+    add_model_arguments(p)
+    p.add_argument("--out", required=True, help="output folder (created)")
+    p.add_argument("--save", default="mask,overlay",
+                   help="comma-separated outputs: mask,overlay,cutout,blur (default: mask,overlay)")
+    p.add_argument("--threshold", type=float, default=0.5, help="person if probability ≥ this")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--save-frames", action="store_true",
+                   help="videos: also write every frame's mask as <name>_frames/NNNNNN_mask.png")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from personseg.inference.outputs import parse_kinds
+    from personseg.inference.predict import run_predict
+
+    kinds = parse_kinds(args.save)
+    seg = load_segmenter(args)
+    report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,
+                         batch_size=args.batch_size, save_frames=args.save_frames)
+    print(report.summary())
+    if report.failures:
+        print(f"{len(report.failures)} input(s) failed:", file=sys.stderr)
+        for failure in report.failures:
+            print(f"  {failure}", file=sys.stderr)
+    return 1 if report.failures else 0

@@ -1,0 +1,103 @@
+"""tf.data input pipelines: weighted sampling over prepared roots, training and validation batches.
+
+Every random choice is a function of (seed, epoch, sample index): the per-epoch sample lists are
+drawn with NumPy from `seed + epoch`, and augmentation (`personseg.data.augment`) uses TF's
+stateless random ops. So a run resumed at epoch k sees exactly the batches an uninterrupted run
+would have seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from personseg.data.augment import augment, decode_pair, letterbox
+from personseg.data.dataset_layout import Pair, check_sizes, find_pairs, parse_root_spec, resolve_split
+
+
+@dataclass(frozen=True)
+class Root:
+    """A prepared dataset root, its split and its relative sampling weight."""
+
+    pairs: tuple[Pair, ...]
+    weight: float
+    name: str
+
+
+def load_roots(specs: list[str], default_split: str | None) -> list[Root]:
+    """Resolve `PATH[:SPLIT][@WEIGHT]` specs; a root without split folders is read flat."""
+    roots = []
+    for spec in specs:
+        path, split, weight = parse_root_spec(spec)
+        split = resolve_split(path, split, default_split)
+        pairs = find_pairs(path, split)
+        check_sizes(pairs)
+        roots.append(Root(tuple(pairs), weight, f"{path}:{split}" if split else str(path)))
+    return roots
+
+
+def epoch_samples(roots: list[Root], n: int, seed: int, epoch: int) -> list[Pair]:
+    """`n` pairs for one epoch: root chosen by weight, then without replacement inside it."""
+    rng = np.random.default_rng([seed, epoch])
+    weights = np.array([r.weight for r in roots], dtype=np.float64)
+    choice = rng.choice(len(roots), size=n, p=weights / weights.sum())
+    orders = [rng.permutation(len(r.pairs)) for r in roots]
+    cursors = [0] * len(roots)
+    samples = []
+    for i in choice:
+        if cursors[i] == len(orders[i]):  # root exhausted this epoch: reshuffle and go on
+            orders[i], cursors[i] = rng.permutation(len(roots[i].pairs)), 0
+        samples.append(roots[i].pairs[orders[i][cursors[i]]])
+        cursors[i] += 1
+    return samples
+
+
+def train_dataset(
+    roots: list[Root],
+    *,
+    size: int,
+    batch_size: int,
+    steps_per_epoch: int,
+    epochs: int,
+    initial_epoch: int = 0,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Batches for epochs `initial_epoch`..`epochs-1` (float32 0–255 images, float32 {0,1} masks)."""
+    n = steps_per_epoch * batch_size
+    images, masks, sample_seeds = [], [], []
+    for epoch in range(initial_epoch, epochs):
+        for i, pair in enumerate(epoch_samples(roots, n, seed, epoch)):
+            images.append(str(pair.image))
+            masks.append(str(pair.mask))
+            sample_seeds.append([seed, epoch * n + i])
+    ds = tf.data.Dataset.from_tensor_slices(
+        (images, masks, tf.constant(sample_seeds, dtype=tf.int64))
+    )
+
+    def load(image_path, mask_path, sample_seed):
+        image, mask = decode_pair(image_path, mask_path)
+        image, mask = augment(tf.cast(image, tf.float32), mask, size, sample_seed)
+        return image, tf.cast(mask, tf.float32)
+
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def eval_dataset(roots: list[Root], *, size: int, batch_size: int, cache: bool = True) -> tf.data.Dataset:
+    """Every pair of every root once, letterboxed to size×size, in a fixed order."""
+    pairs = [p for r in roots for p in r.pairs]
+    ds = tf.data.Dataset.from_tensor_slices(
+        ([str(p.image) for p in pairs], [str(p.mask) for p in pairs])
+    )
+
+    def load(image_path, mask_path):
+        image, mask = decode_pair(image_path, mask_path)
+        image, mask = letterbox(tf.cast(image, tf.float32), mask, size)
+        return image, tf.cast(mask, tf.float32)
+
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(batch_size)
+    if cache:
+        ds = ds.cache()
+    return ds.prefetch(tf.data.AUTOTUNE)

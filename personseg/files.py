@@ -1,0 +1,125 @@
+"""Files on disk, for every stage: image and mask reads with clear errors, which files are images,
+and atomic writes (images, text, figures) that never leave a half-written file under its name."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from personseg.errors import UserError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def is_image_file(path: str | os.PathLike) -> bool:
+    """True for a visible file name with an image extension (hidden files are temporaries)."""
+    path = Path(path)
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files directly in `folder`, sorted by name (hidden files and folders left out)."""
+    return sorted(p for p in Path(folder).iterdir() if is_image_file(p) and p.is_file())
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as H×W×3 uint8 RGB; raise UserError naming the file if it can't."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: image file not found")
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise UserError(f"{path}: not a readable image (corrupt or unsupported format)")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """Read a single-channel mask as H×W uint8 exactly as stored; raise UserError if unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: mask file not found")
+    data = np.fromfile(path, dtype=np.uint8)
+    mask = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if mask is None:
+        raise UserError(f"{path}: not a readable mask image")
+    if mask.ndim == 3:
+        if mask.shape[2] == 4:
+            raise UserError(f"{path}: mask has an alpha channel; expected a single-channel image")
+        if not (np.array_equal(mask[..., 0], mask[..., 1]) and np.array_equal(mask[..., 0], mask[..., 2])):
+            raise UserError(f"{path}: mask is a colour image; expected a single-channel image")
+        mask = mask[..., 0]
+    return mask
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """Convert grayscale (H×W or H×W×1) and RGBA (H×W×4) uint8 arrays to H×W×3 RGB."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected an H×W, H×W×1, H×W×3 or H×W×4 image, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {image.dtype}")
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
+    if image.shape[2] == 4:
+        return np.ascontiguousarray(image[..., :3])
+    return image
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
+
+    A crash or Ctrl-C therefore never leaves a half-written file under the final name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; the final file gets normal permissions
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -> None:
+    """Atomically write an RGB, RGBA or single-channel uint8 image (format from the extension)."""
+    path = Path(path)
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if path.suffix.lower() in (".jpg", ".jpeg") else []
+    ok, encoded = cv2.imencode(path.suffix, image, params)
+    if not ok:
+        raise UserError(f"{path}: could not encode image")
+    with atomic_path(path) as tmp:
+        encoded.tofile(tmp)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Atomically write a text file."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Atomically write a matplotlib figure (png/jpg/pdf by extension)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    return path

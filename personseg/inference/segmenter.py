@@ -1,0 +1,80 @@
+"""Segmenter: any image in, person probabilities out at that image's own resolution.
+
+All pre- and post-processing lives here, so every runtime (Keras, ONNX, TFLite) sees exactly the
+same input and returns comparable maps: convert to RGB, letterbox into the model's square input
+(the same framing training validation uses), run the backend, crop the padding and resize back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from personseg.backends import Backend, load_backend
+from personseg.errors import UserError
+from personseg.files import to_rgb
+from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_image, unletterbox
+
+
+class Segmenter:
+    """Wraps a backend (anything with `input_size` and `predict(N×S×S×3 float32) -> N×S×S`)."""
+
+    def __init__(self, backend: Backend):
+        height, width = (int(v) for v in backend.input_size)
+        if height != width:
+            raise UserError(f"model input must be square for letterboxing, got {height}×{width}")
+        self.backend = backend
+        self.size = height
+
+    @classmethod
+    def from_weights(
+        cls, path: str | Path = "weights.h5", backend: str = "keras", **backend_options
+    ) -> Segmenter:
+        """Open a model file with the named runtime (`keras`, `onnx` or `tflite`)."""
+        return cls(load_backend(path, backend, **backend_options))
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        """uint8 H×W[×1|3|4] image → float32 H×W person probabilities in [0, 1]."""
+        return self.predict_batch([image], batch_size=1)[0]
+
+    def predict_batch(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
+        """Probabilities for many images of any sizes, run `batch_size` at a time."""
+        return list(self.iter_predict(images, batch_size))
+
+    def iter_predict(self, images: Iterable[np.ndarray], batch_size: int = 8) -> Iterator[np.ndarray]:
+        """Like `predict_batch`, but lazy: only one batch of inputs is held at a time (video)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        chunk: list[np.ndarray] = []
+        for image in images:
+            chunk.append(image)
+            if len(chunk) == batch_size:
+                yield from self._run(chunk)
+                chunk = []
+        if chunk:
+            yield from self._run(chunk)
+
+    def mask(self, image: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """Boolean H×W person mask (probability ≥ threshold)."""
+        return self.predict(image) >= threshold
+
+    def _run(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        batch, geometries = letterbox_batch([self._rgb(image) for image in images], self.size)
+        probs = np.asarray(self.backend.predict(batch), dtype=np.float32)
+        expected = (len(images), self.size, self.size)
+        if probs.shape != expected:
+            raise RuntimeError(f"backend returned shape {probs.shape}, expected {expected}")
+        return [np.clip(unletterbox(p, geo), 0.0, 1.0) for p, geo in zip(probs, geometries, strict=True)]
+
+    def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        """RGB letterboxed S×S×3 uint8 canvas and its geometry (to undo it later)."""
+        return letterbox_image(self._rgb(image), self.size)
+
+    @staticmethod
+    def _rgb(image: np.ndarray) -> np.ndarray:
+        rgb = to_rgb(image)
+        if rgb.shape[0] < 1 or rgb.shape[1] < 1:
+            raise ValueError(f"empty image of shape {rgb.shape}")
+        return rgb

@@ -1,0 +1,81 @@
+"""Video inference: every frame segmented in order, one `<name>_<kind>.mp4` per output kind
+(same frame rate and size), frames streamed through the model a batch at a time."""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from personseg.errors import UserError
+from personseg.files import atomic_path, write_image
+from personseg.inference.outputs import Item, frames_dir, output_path
+from personseg.inference.render import flatten, render
+
+
+def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], threshold: float, batch_size: int,
+                  save_frames: bool, report) -> None:
+    """Segment every frame; write one `<name>_<kind>.mp4` per kind (same fps and size)."""
+    capture = cv2.VideoCapture(str(item.path))
+    try:
+        if not capture.isOpened():
+            raise UserError(f"{item.path}: cannot open as a video")
+        ok, first = capture.read()
+        if not ok or first is None:
+            raise UserError(f"{item.path}: no readable video frames")
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        fps = fps if fps and np.isfinite(fps) and fps > 0 else 25.0
+        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+        height, width = first.shape[:2]
+        if width % 2 or height % 2:
+            tqdm.write(f"note: {item.path}: {width}×{height} is odd; the mp4v encoder drops the last "
+                       "row/column of the output videos", file=sys.stderr)
+        pending: deque[np.ndarray] = deque()
+
+        def frames() -> Iterator[np.ndarray]:
+            frame = first
+            while frame is not None:
+                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                pending.append(rgb)
+                yield rgb
+                ok, frame = capture.read()
+                frame = frame if ok else None
+
+        count = 0
+        with ExitStack() as stack:
+            writers = {}
+            for kind in kinds:
+                tmp = stack.enter_context(atomic_path(output_path(out_dir, item, kind)))
+                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+                stack.callback(writer.release)  # runs before the rename in atomic_path
+                if not writer.isOpened():
+                    raise UserError(f"{tmp}: OpenCV cannot write mp4 video here")
+                writers[kind] = writer
+            progress = stack.enter_context(tqdm(total=total, desc=item.path.name, unit="frame"))
+            for prob in seg.iter_predict(frames(), batch_size=batch_size):
+                rgb = pending.popleft()
+                mask = prob >= threshold
+                for kind, writer in writers.items():
+                    picture = render(kind, rgb, mask)
+                    if picture.ndim == 2:
+                        picture = np.repeat(picture[..., None], 3, axis=2)
+                    elif picture.shape[2] == 4:
+                        picture = flatten(picture)
+                    writer.write(cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+                if save_frames:
+                    frame_path = frames_dir(out_dir, item) / f"{count:06d}_mask.png"
+                    write_image(frame_path, render("mask", rgb, mask))
+                count += 1
+                progress.update(1)
+        report.videos += 1
+        report.frames += count
+    except (UserError, OSError, cv2.error) as exc:
+        report.fail(str(exc))
+    finally:
+        capture.release()

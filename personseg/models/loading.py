@@ -1,0 +1,78 @@
+"""Opening a personseg Keras model file and rebuilding a model at another input size.
+
+`load_keras_model` opens `model.h5` inference models and `.keras` training checkpoints alike;
+`at_size` gives the same network and weights with a fixed N×N (or any H×W) float32 input —
+what training writes as `model.h5` and what every export starts from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from personseg.errors import OptionError, UserError
+
+
+def load_keras_model(path: str | Path) -> keras.Model:
+    """A personseg model file (`model.h5` inference model or `.keras` checkpoint)."""
+    # .keras checkpoints name the loss, metrics and optimizer personseg trained with
+    import personseg.training.losses  # noqa: F401
+    import personseg.training.metrics  # noqa: F401
+    import personseg.training.optim  # noqa: F401
+
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: model file not found")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # h5py/keras raise many types for unreadable files
+        raise UserError(f"{path}: cannot load as a Keras model ({exc})") from exc
+
+
+class ShapeUpsampling(keras.layers.Layer):
+    """×k resize computed from the runtime shape. Keras 3.15's UpSampling2D cannot be traced
+    with unknown H×W (ops.image.resize compares the size to 0 in Python), so dynamic-size
+    models swap it for this layer; it has no weights and computes the same tf.image.resize."""
+
+    def __init__(self, size: tuple[int, int], interpolation: str, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.interpolation = tuple(size), interpolation
+
+    def call(self, x):
+        shape = tf.shape(x)
+        new_size = (shape[1] * self.size[0], shape[2] * self.size[1])
+        return tf.image.resize(x, new_size, method=self.interpolation)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "interpolation": self.interpolation}
+
+
+def at_size(model: keras.Model, size: int | None) -> keras.Model:
+    """The same network and weights with a size×size input (None: any H×W), float32 throughout."""
+    if size is not None and (size <= 0 or size % 32):
+        raise OptionError("size", size, "must be a positive multiple of 32")
+
+    def clone(layer):
+        if size is None and isinstance(layer, keras.layers.UpSampling2D) and layer.interpolation != "nearest":
+            return ShapeUpsampling(layer.size, layer.interpolation, name=layer.name)
+        config = layer.get_config()
+        if "dtype" in config:
+            config["dtype"] = "float32"  # ship float32 even if trained under mixed precision
+        return layer.__class__.from_config(config)
+
+    inputs = keras.Input((size, size, 3), name="image")
+    resized = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+    resized.set_weights(model.get_weights())
+    return resized
+
+
+def square_size(model: keras.Model) -> int | None:
+    """The model's fixed N of an N×N input, or None when it takes any size."""
+    height, width = model.input_shape[1:3]
+    if height is None or width is None:
+        return None
+    if height != width:
+        raise UserError(f"model input is {height}×{width}; personseg needs square (letterboxed) inputs")
+    return int(height)

@@ -1,0 +1,23 @@
+"""Training: `TrainConfig` (`config`, the one set of defaults) → `train` (`loop`), with the
+losses, pooled Keras metrics, optimiser and training-curve plots it uses.
+
+    from personseg.training import TrainConfig, train
+"""
+
+from __future__ import annotations
+
+
+def __getattr__(name: str):
+    # Lazy, so importing the package for TrainConfig does not start TensorFlow.
+    if name == "TrainConfig":
+        from personseg.training.config import TrainConfig
+
+        return TrainConfig
+    if name == "train":
+        from personseg.training.loop import train
+
+        return train
+    raise AttributeError(f"module 'personseg.training' has no attribute {name!r}")
+
+
+__all__ = ["TrainConfig", "train"]

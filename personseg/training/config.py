@@ -1,0 +1,108 @@
+"""What a training run is: `TrainConfig`, the one place that holds every training default.
+
+`personseg train`, the notebooks and `personseg.train(TrainConfig(...))` all read these
+defaults, so they train the same model. A run folder keeps its config as `config.json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from personseg.errors import OptionError, UserError
+
+# Where the decoder stops when the config does not say: the fastest setting that still meets
+# the accuracy target (README, "Training"); full-resolution decoder stages cost more CPU time
+# than the whole MobileNetV2 encoder.
+DEFAULT_OUTPUT_STRIDE = {"unet": 4, "shallow": 2}
+
+
+@dataclass
+class TrainConfig:
+    data: list[str]
+    val: list[str]
+    out: str
+    model: str = "unet"
+    size: int = 256
+    batch_size: int = 8
+    epochs: int = 30
+    steps_per_epoch: int | None = None
+    lr: float = 1e-3
+    encoder_lr_multiplier: float = 0.1
+    warmup_epochs: float = 1.0
+    weight_decay: float = 1e-4
+    loss: str = "bce_dice"
+    patience: int = 0
+    seed: int = 0
+    mixed_precision: str = "none"
+    distribute: str = "none"
+    cpu_devices: int = 0
+    deterministic: bool = False
+    # architecture
+    encoder: str = "mobilenetv2"
+    encoder_alpha: float = 0.5
+    encoder_weights: str = "imagenet"
+    depth: int = 4
+    base_filters: int = 32
+    separable: bool = True
+    upsampling: str = "bilinear"
+    output_stride: int | None = None  # None: the model's default, DEFAULT_OUTPUT_STRIDE
+    decoder_filters: list[int] = field(default_factory=lambda: [128, 64, 48, 32, 16])
+    shallow_filters: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
+
+    def __post_init__(self) -> None:
+        if self.output_stride is None:  # the model's own default, written into config.json
+            if self.model not in DEFAULT_OUTPUT_STRIDE:
+                raise OptionError("model", self.model, "choose shallow or unet")
+            self.output_stride = DEFAULT_OUTPUT_STRIDE[self.model]
+
+    def model_options(self) -> dict:
+        """Keyword arguments of the model builder that this config selects."""
+        if self.model == "shallow":
+            return {"filters": tuple(self.shallow_filters), **self._common_options()}
+        if self.model == "unet":
+            options = {**self._common_options(), "encoder": self.encoder}
+            if self.encoder == "none":
+                options.update(depth=self.depth, base_filters=self.base_filters)
+            else:
+                options.update(
+                    encoder_alpha=self.encoder_alpha,
+                    encoder_weights=None if self.encoder_weights == "none" else self.encoder_weights,
+                    decoder_filters=tuple(self.decoder_filters),
+                )
+            return options
+        raise OptionError("model", self.model, "choose shallow or unet")
+
+    def _common_options(self) -> dict:
+        """Options both builders take."""
+        return {
+            "separable": self.separable, "upsampling": self.upsampling,
+            "output_stride": self.output_stride,
+        }
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """Every field's default (what the CLI shows and uses when a flag is not given)."""
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                values[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                values[f.name] = f.default_factory()
+        return values
+
+    def save(self, path: Path) -> None:
+        from personseg.files import write_text  # OpenCV only when a config is written
+
+        write_text(path, json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        try:
+            values = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"{path}: cannot read run config ({exc})") from exc
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

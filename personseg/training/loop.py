@@ -1,0 +1,188 @@
+"""The training loop: a `TrainConfig` → a run folder with checkpoints, logs, curves and an inference model.
+
+Run folder layout (everything a later session needs to resume or reproduce):
+    config.json        the full TrainConfig
+    log.csv            one row per epoch (CSVLogger; appended on resume)
+    curves.png         loss / IoU / Dice curves, redrawn every epoch
+    best.keras         best epoch by validation IoU (full model + optimizer)
+    backup/            last epoch's weights + optimizer state + epoch number (BackupAndRestore)
+    tensorboard/       TensorBoard logs
+    model.h5           best weights as a plain fixed-size inference model (no custom objects)
+    summary.json       best epoch, its validation metrics, wall time
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from personseg.data import pipeline as data_lib
+from personseg.errors import OptionError, UserError
+from personseg.files import atomic_path, write_text
+from personseg.models import build_model
+from personseg.models.encoders import MOBILENETV2_PREFIXES
+from personseg.models.loading import at_size
+from personseg.training.config import TrainConfig
+from personseg.training.curves import plot_curves, read_log
+from personseg.training.losses import get_loss
+from personseg.training.metrics import training_metrics
+from personseg.training.optim import AdamWLayerLR, warmup_cosine
+
+
+def _setup_runtime(config: TrainConfig):
+    """Seeds, determinism, precision policy and distribution strategy (before any model)."""
+    if config.cpu_devices > 1:  # split the CPU, e.g. to exercise MirroredStrategy without GPUs
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * config.cpu_devices
+        )
+    keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    policies = {"none": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+    if config.mixed_precision not in policies:
+        raise OptionError("mixed_precision", config.mixed_precision, f"choose from {sorted(policies)}")
+    keras.mixed_precision.set_global_policy(policies[config.mixed_precision])
+    if config.distribute == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if config.distribute != "none":
+        raise OptionError("distribute", config.distribute, "choose none or mirrored")
+    return tf.distribute.get_strategy()
+
+
+def _best_so_far(log_csv: Path) -> float | None:
+    """Best validation IoU already logged (so a resumed run never overwrites a better best.keras)."""
+    if not log_csv.exists():
+        return None
+    values = read_log(log_csv).get("val_iou", [])
+    return max(values) if values else None
+
+
+def _resume_epoch(backup_dir: Path) -> int:
+    meta = backup_dir / "training_metadata.json"
+    return int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0
+
+
+def export_inference_model(trained, size: int, path: Path):
+    """The trained network at a fixed size×size float32 input, saved as plain H5.
+
+    The file then loads with `keras.models.load_model(path, compile=False)` in any TensorFlow
+    install, without personseg, and its input shape tells every runtime what size to feed.
+    """
+    model = at_size(trained, size)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    return model
+
+
+def train(
+    config: TrainConfig, resume: bool = False, verbose: int = 2, extra_callbacks: list | None = None
+) -> Path:
+    """Train (or resume) a run; return the run folder. See the module docstring for its files."""
+    run = Path(config.out)
+    if resume:
+        if not (run / "config.json").exists():
+            raise UserError(f"{run}: no config.json, nothing to resume")
+    elif run.exists() and any(run.iterdir()):
+        raise UserError(f"{run}: run folder exists and is not empty (resume it to continue)")
+    strategy = _setup_runtime(config)
+    train_roots = data_lib.load_roots(config.data, "train")
+    val_roots = data_lib.load_roots(config.val, "val")
+    n_train = sum(len(r.pairs) for r in train_roots)
+    steps = config.steps_per_epoch or max(1, math.ceil(n_train / config.batch_size))
+    if config.size <= 0 or config.size % 32:
+        raise OptionError("size", config.size, "must be a positive multiple of 32")
+    run.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        config.save(run / "config.json")
+
+    initial_epoch = _resume_epoch(run / "backup") if resume else 0
+    if initial_epoch >= config.epochs:
+        print(f"{run}: already trained for {initial_epoch} of {config.epochs} epochs")
+        _finish(run, config, build_model(config.model, (None, None, 3), **config.model_options()), 0.0)
+        return run
+    train_ds = data_lib.train_dataset(
+        train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
+        epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
+    )
+    val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
+
+    with strategy.scope():
+        model = build_model(config.model, (None, None, 3), **config.model_options())
+        slow = MOBILENETV2_PREFIXES if config.model == "unet" and config.encoder != "none" else ()
+        optimizer = AdamWLayerLR(
+            learning_rate=warmup_cosine(config.lr, steps * config.epochs, int(steps * config.warmup_epochs)),
+            weight_decay=config.weight_decay,
+            slow_prefixes=slow,
+            slow_multiplier=config.encoder_lr_multiplier,
+        )
+        model.compile(optimizer, loss=get_loss(config.loss), metrics=training_metrics(), jit_compile=False)
+
+    started = time.time()
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
+        _EpochStats(optimizer, steps * config.batch_size),
+        keras.callbacks.ModelCheckpoint(
+            str(run / "best.keras"), monitor="val_iou", mode="max", save_best_only=True,
+            initial_value_threshold=_best_so_far(run / "log.csv"),
+        ),
+        keras.callbacks.CSVLogger(str(run / "log.csv"), append=resume),
+        keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
+        keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: plot_curves(run / "log.csv", run / "curves.png")
+        ),
+    ]
+    callbacks += extra_callbacks or []
+    if config.patience > 0:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_iou", mode="max", patience=config.patience)
+        )
+    model.fit(
+        train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
+        initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
+    )
+    _finish(run, config, model, time.time() - started)
+    return run
+
+
+class _EpochStats(keras.callbacks.Callback):
+    """Adds the learning rate and training images/s to each epoch's logs (before CSVLogger)."""
+
+    def __init__(self, optimizer, images_per_epoch: int):
+        super().__init__()
+        self.optimizer = optimizer
+        self.images_per_epoch = images_per_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
+            logs["train_images_per_s"] = self.images_per_epoch / (time.perf_counter() - self._t0)
+
+
+def _finish(run: Path, config: TrainConfig, model, seconds: float) -> None:
+    """Write model.h5 from the best checkpoint and summary.json."""
+    best_path = run / "best.keras"
+    if best_path.exists():
+        best = keras.models.load_model(best_path, compile=False)
+        model.set_weights(best.get_weights())
+    export_inference_model(model, config.size, run / "model.h5")
+    log = read_log(run / "log.csv") if (run / "log.csv").exists() else {}
+    summary: dict = {"run": str(run), "fit_seconds_this_session": round(seconds, 1)}
+    if log.get("val_iou"):
+        best_i = max(range(len(log["val_iou"])), key=log["val_iou"].__getitem__)
+        summary["best_epoch"] = int(log["epoch"][best_i]) + 1
+        summary["best_val"] = {
+            k[4:]: log[k][best_i] for k in log if k.startswith("val_") and len(log[k]) > best_i
+        }
+        summary["epochs_run"] = len(log["epoch"])
+    write_text(run / "summary.json", json.dumps(summary, indent=2) + "\n")

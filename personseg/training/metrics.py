@@ -1,0 +1,41 @@
+"""Keras training metrics, pooled over the whole epoch like `personseg.evaluation.metrics.Confusion`."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="personseg")
+class PooledDice(keras.metrics.Metric):
+    """Dice = 2TP / (2TP + FP + FN) with counts summed over every batch of the epoch."""
+
+    def __init__(self, threshold: float = 0.5, name: str = "dice", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.threshold = threshold
+        self.tp = self.add_variable((), initializer="zeros", name="tp", dtype="float64")
+        self.fp_fn = self.add_variable((), initializer="zeros", name="fp_fn", dtype="float64")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        pred = ops.cast(y_pred >= self.threshold, "float64")
+        truth = ops.cast(y_true >= 0.5, "float64")
+        self.tp.assign_add(ops.sum(pred * truth))
+        self.fp_fn.assign_add(ops.sum(ops.abs(pred - truth)))
+
+    def result(self):
+        den = 2.0 * self.tp + self.fp_fn
+        return ops.where(den > 0, 2.0 * self.tp / ops.maximum(den, 1.0), 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+def training_metrics(threshold: float = 0.5) -> list[keras.metrics.Metric]:
+    """IoU, Dice, precision, recall and pixel accuracy at `threshold`, pooled per epoch."""
+    return [
+        keras.metrics.BinaryIoU(target_class_ids=[1], threshold=threshold, name="iou"),
+        PooledDice(threshold=threshold, name="dice"),
+        keras.metrics.Precision(thresholds=threshold, name="precision"),
+        keras.metrics.Recall(thresholds=threshold, name="recall"),
+        keras.metrics.BinaryAccuracy(threshold=threshold, name="accuracy"),
+    ]
