@@ -28,27 +28,27 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if is_image_file(p) and p.is_file())
 
 
+def _decode(path: Path, flags: int, what: str, unreadable: str) -> np.ndarray:
+    if not path.is_file():
+        raise UserError(f"{path}: {what} file not found")
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, flags) if data.size else None
+    if image is None:
+        raise UserError(f"{path}: {unreadable}")
+    return image
+
+
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as H×W×3 uint8 RGB; raise UserError naming the file if it can't."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: image file not found")
-    data = np.fromfile(path, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise UserError(f"{path}: not a readable image (corrupt or unsupported format)")
+    unreadable = "not a readable image (corrupt or unsupported format)"
+    image = _decode(Path(path), cv2.IMREAD_COLOR, "image", unreadable)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:
     """Read a single-channel mask as H×W uint8 exactly as stored; raise UserError if unreadable."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: mask file not found")
-    data = np.fromfile(path, dtype=np.uint8)
-    mask = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if mask is None:
-        raise UserError(f"{path}: not a readable mask image")
+    mask = _decode(path, cv2.IMREAD_UNCHANGED, "mask", "not a readable mask image")
     if mask.ndim == 3:
         if mask.shape[2] == 4:
             raise UserError(f"{path}: mask has an alpha channel; expected a single-channel image")

@@ -16,19 +16,6 @@ import cv2
 import numpy as np
 
 
-def sample_photos() -> dict[str, np.ndarray]:
-    """name -> uint8 RGB photo, from matplotlib and scikit-image sample data."""
-    import matplotlib.cbook
-    from skimage import data
-
-    from personseg.files import read_rgb
-
-    return {
-        "grace_hopper": read_rgb(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)),
-        "astronaut": np.ascontiguousarray(data.astronaut()[..., :3]),
-    }
-
-
 def checkerboard(height: int, width: int, square: int = 12) -> np.ndarray:
     """Light grey checkerboard, the usual way to show transparency."""
     yy, xx = np.mgrid[:height, :width]
@@ -50,13 +37,11 @@ def label(picture: np.ndarray, text: str) -> np.ndarray:
 
 def panel(seg, photo: np.ndarray, height: int = 360, threshold: float = 0.5) -> np.ndarray:
     """input | overlay | cutout (on a checkerboard) | blur, scaled to `height` pixels."""
-    from personseg.inference.render import blur_background, cutout, overlay
+    from personseg.inference.render import blur_background, cutout, flatten, overlay
 
     mask = seg.mask(photo, threshold=threshold)
-    rgba = cutout(photo, mask)
-    alpha = rgba[..., 3:4].astype(np.float32) / 255
     board = checkerboard(*photo.shape[:2], square=max(8, photo.shape[0] // 40))
-    on_board = (rgba[..., :3] * alpha + board * (1 - alpha)).astype(np.uint8)
+    on_board = flatten(cutout(photo, mask), background=board)
     views = [("input", photo), ("overlay", overlay(photo, mask)), ("cutout", on_board),
              ("background blur", blur_background(photo, mask))]
     width = round(photo.shape[1] * height / photo.shape[0])
@@ -78,10 +63,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from personseg.files import write_image
+    from personseg.inference.sample_photos import sample_images
     from personseg.inference.segmenter import Segmenter
 
     seg = Segmenter.from_weights(args.weights, **({"size": args.size} if args.size else {}))
-    for name, photo in sample_photos().items():
+    for name, photo in sample_images().items():
         path = Path(args.out) / f"demo_{name}.jpg"
         write_image(path, panel(seg, photo, args.height), quality=88)
         print(f"wrote {path}")

@@ -118,7 +118,7 @@ def test_diverging_export_fails_and_writes_nothing(random_weights, tmp_path, mon
 
 
 def test_option_errors(random_weights, tmp_path):
-    with pytest.raises(UserError, match="needs --calibration"):
+    with pytest.raises(UserError, match="needs calibration photos"):
         export_model(random_weights, "tflite", quantize="int8", out=tmp_path / "x.tflite")
     with pytest.raises(UserError, match="SavedModel is float32"):
         export_model(random_weights, "savedmodel", quantize="fp16")
@@ -126,7 +126,7 @@ def test_option_errors(random_weights, tmp_path):
         export_model(random_weights, "onnx", size=100)
     with pytest.raises(UserError, match="model file not found"):
         export_model(tmp_path / "missing.h5", "onnx")
-    with pytest.raises(UserError, match="calibration image folder not found"):
+    with pytest.raises(UserError, match="nope: image folder not found"):
         export_model(random_weights, "onnx", quantize="int8", calibration=[str(tmp_path / "nope")])
     assert list(tmp_path.iterdir()) == []
 

@@ -60,8 +60,18 @@ def test_grid_from_images_takes_the_first_n_readable(tmp_path):
     for i in range(3):
         write_image(tmp_path / f"{i}.png", np.full((10, 12, 3), 40 * i, np.uint8))
     (tmp_path / "0a.png").write_bytes(b"junk")
-    fig = grid_from_images(Segmenter(ChannelBackend(16)), [str(tmp_path)], n=2)
+    fig, failures = grid_from_images(Segmenter(ChannelBackend(16)), [str(tmp_path)], n=2)
     assert row_labels(fig) == ["0.png", "1.png"]
+    assert len(failures) == 1 and "0a.png" in failures[0]  # the unreadable one is reported
+
+
+def test_grid_command_reports_unreadable_inputs(tmp_path, capsys):
+    tiny = save_tiny_model(tmp_path / "tiny.h5")
+    write_image(tmp_path / "in" / "ok.png", np.full((10, 12, 3), 90, np.uint8))
+    (tmp_path / "in" / "bad.png").write_bytes(b"junk")
+    code = main(["grid", str(tmp_path / "in"), "--weights", str(tiny), "--out", str(tmp_path / "g.png")])
+    assert code == 1 and (tmp_path / "g.png").is_file()
+    assert "bad.png" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

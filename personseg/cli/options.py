@@ -1,5 +1,5 @@
-"""Options several commands share: the model to run (predict, evaluate, grid) and the ground
-truth to score against (evaluate, grid)."""
+"""Options several commands share: the model to run (predict, evaluate, grid), the ground truth
+to score against (evaluate, grid) and the prepared output (prepare, prepare-folder)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,24 @@ def add_ground_truth_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_ground_truth(args: argparse.Namespace):
     """Samples from --annotations/--images or --data/--split, cut to --limit."""
+    from personseg.errors import UserError
     from personseg.evaluation.samples import load_samples
 
+    if bool(args.annotations) != bool(args.images):
+        raise UserError("--annotations and --images go together")
+    if args.annotations and args.data:
+        raise UserError("give either --annotations/--images or --data, not both")
+    if not args.annotations and not args.data:
+        raise UserError("give --annotations ANN.json --images DIR, or --data ROOT [--split S]")
     return load_samples(args.annotations, args.images, args.data, args.split, args.limit)
+
+
+def add_prepared_output_arguments(p: argparse.ArgumentParser) -> None:
+    """Where and how the prepare commands write the prepared layout."""
+    p.add_argument("--out", required=True, metavar="OUT",
+                   help="output root: images/<split>/*.jpg, masks/<split>/*.png, manifest_<split>.csv")
+    p.add_argument("--split", default="train", help="split folder name (default: train)")
+    p.add_argument("--max-side", type=int, metavar="PIXELS",
+                   help="downscale images (and masks, nearest neighbour) whose longer side is larger")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N images (sorted by file name)")
