@@ -16,12 +16,8 @@ from personseg.errors import OptionError, UserError
 
 
 def load_keras_model(path: str | Path) -> keras.Model:
-    """A personseg model file (`model.h5` inference model or `.keras` checkpoint)."""
-    # .keras checkpoints name the loss, metrics and optimizer personseg trained with
-    import personseg.training.losses  # noqa: F401
-    import personseg.training.metrics  # noqa: F401
-    import personseg.training.optim  # noqa: F401
-
+    """A personseg model file (`model.h5` inference model or `.keras` checkpoint). Loaded without
+    its training configuration, so a checkpoint's loss, metrics and optimizer are not needed."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: model file not found")
