@@ -38,10 +38,14 @@ def _decode(path: Path, flags: int, what: str, unreadable: str) -> np.ndarray:
     return image
 
 
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as H×W×3 uint8 RGB; raise UserError naming the file if it can't."""
+def read_rgb(path: str | os.PathLike, orientation: bool = True) -> np.ndarray:
+    """Read an image file as H×W×3 uint8 RGB; raise UserError naming the file if it can't.
+
+    `orientation=False` keeps the pixels as stored, ignoring an EXIF rotation: the frame that
+    annotations and prepared masks describe (and that the training pipeline decodes)."""
     unreadable = "not a readable image (corrupt or unsupported format)"
-    image = _decode(Path(path), cv2.IMREAD_COLOR, "image", unreadable)
+    flags = cv2.IMREAD_COLOR if orientation else cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    image = _decode(Path(path), flags, "image", unreadable)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

@@ -64,6 +64,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--distribute", choices=["none", "mirrored"], default=d["distribute"],
                    help="mirrored = tf.distribute.MirroredStrategy over all GPUs")
     t.add_argument("--cpu-devices", type=int, default=d["cpu_devices"], help=argparse.SUPPRESS)
+    t.add_argument("--teacher", metavar="MODEL|peer:NAME",
+                   help="distil from this model's person probabilities (computed once, cached)")
+    t.add_argument("--teacher-weight", type=float, default=d["teacher_weight"],
+                   help="weight of the teacher's soft map in the target (0-1; the rest is ground truth)")
+    t.add_argument("--teacher-cache", metavar="DIR",
+                   help="where teacher maps are cached (default: RUN/teacher_maps); share it between runs")
     t.add_argument("--deterministic", action="store_true",
                    help="TF op determinism (bit-exact reruns and resumes; slower)")
 

@@ -5,7 +5,8 @@ side fits, centred, black padding: the same framing as inference, see
 `personseg.inference.letterbox`). Training takes a random scale of that letterbox (zoom
 0.6–1.6×: zoom-out teaches small people, zoom-in large ones), pads if needed, and crops
 size×size at a random place, so the aspect ratio is never distorted. Image and mask always get
-the same geometry; masks stay binary.
+the same geometry; masks stay binary. A teacher's probability map (distillation) travels as a
+second mask channel, so it gets exactly the geometry of the image and the ground truth.
 """
 
 from __future__ import annotations
@@ -22,8 +23,16 @@ def decode_pair(image_path: tf.Tensor, mask_path: tf.Tensor) -> tuple[tf.Tensor,
     return image, mask
 
 
+def decode_teacher(path: tf.Tensor) -> tf.Tensor:
+    """A cached teacher map: uint8 H×W×1, person probability × 255 (see personseg.training.teacher)."""
+    return tf.io.decode_png(tf.io.read_file(path), channels=1)
+
+
 def _place(image, mask, scale, size: int, offset):
-    """Resize by `scale`, pad to ≥ size, crop size×size at `offset` ∈ [0,1]²; keeps masks binary."""
+    """Resize by `scale`, pad to ≥ size, crop size×size at `offset` ∈ [0,1]²; keeps masks binary.
+
+    `mask` may carry more channels (a teacher map beside the ground truth): all get the same
+    nearest-neighbour geometry, so they stay aligned with the image and with each other."""
     hw = tf.cast(tf.shape(image)[:2], tf.float32)
     new_hw = tf.maximum(tf.cast(tf.round(hw * scale), tf.int32), 1)
     image = tf.image.resize(image, new_hw, method="bilinear", antialias=True)
@@ -38,7 +47,7 @@ def _place(image, mask, scale, size: int, offset):
     start = tf.cast(tf.round(tf.cast(extra, tf.float32) * offset), tf.int32)
     image = image[start[0] : start[0] + size, start[1] : start[1] + size]
     mask = mask[start[0] : start[0] + size, start[1] : start[1] + size]
-    return tf.ensure_shape(image, (size, size, 3)), tf.ensure_shape(mask, (size, size, 1))
+    return tf.ensure_shape(image, (size, size, 3)), tf.ensure_shape(mask, (size, size, mask.shape[-1]))
 
 
 def letterbox(image: tf.Tensor, mask: tf.Tensor, size: int) -> tuple[tf.Tensor, tf.Tensor]:

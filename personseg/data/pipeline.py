@@ -9,11 +9,12 @@ would have seen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from personseg.data.augment import augment, decode_pair, letterbox
+from personseg.data.augment import augment, decode_pair, decode_teacher, letterbox
 from personseg.data.dataset_layout import Pair, check_sizes, find_pairs, parse_root_spec, resolve_split
 
 
@@ -63,24 +64,41 @@ def train_dataset(
     epochs: int,
     initial_epoch: int = 0,
     seed: int = 0,
+    teacher_maps: dict[Path, Path] | None = None,
+    teacher_weight: float = 0.0,
 ) -> tf.data.Dataset:
-    """Batches for epochs `initial_epoch`..`epochs-1` (float32 0–255 images, float32 {0,1} masks)."""
+    """Batches for epochs `initial_epoch`..`epochs-1` (float32 0–255 images, float32 targets).
+
+    Targets are the {0,1} masks; with `teacher_maps` (image path → cached teacher map) they are
+    `(1 − teacher_weight) × mask + teacher_weight × teacher probability`. Binary cross-entropy is
+    linear in its target, so this trains on both terms (ground truth and the teacher's soft map).
+    """
     n = steps_per_epoch * batch_size
-    images, masks, sample_seeds = [], [], []
+    images, masks, teachers, sample_seeds = [], [], [], []
     for epoch in range(initial_epoch, epochs):
         for i, pair in enumerate(epoch_samples(roots, n, seed, epoch)):
             images.append(str(pair.image))
             masks.append(str(pair.mask))
+            if teacher_maps is not None:
+                teachers.append(str(teacher_maps[pair.image]))
             sample_seeds.append([seed, epoch * n + i])
-    ds = tf.data.Dataset.from_tensor_slices(
-        (images, masks, tf.constant(sample_seeds, dtype=tf.int64))
-    )
+    seeds = tf.constant(sample_seeds, dtype=tf.int64)
+    weight = float(teacher_weight)
 
-    def load(image_path, mask_path, sample_seed):
+    def load(image_path, mask_path, sample_seed, teacher_path=None):
         image, mask = decode_pair(image_path, mask_path)
+        if teacher_path is not None:
+            mask = tf.concat([mask, decode_teacher(teacher_path)], axis=-1)
         image, mask = augment(tf.cast(image, tf.float32), mask, size, sample_seed)
-        return image, tf.cast(mask, tf.float32)
+        target = tf.cast(mask[..., :1], tf.float32)
+        if teacher_path is not None:
+            target = (1.0 - weight) * target + weight * tf.cast(mask[..., 1:], tf.float32) / 255.0
+        return image, target
 
+    if teacher_maps is None:
+        ds = tf.data.Dataset.from_tensor_slices((images, masks, seeds))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((images, masks, seeds, teachers))
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 

@@ -40,6 +40,10 @@ class TrainConfig:
     distribute: str = "none"
     cpu_devices: int = 0
     deterministic: bool = False
+    # distillation: a teacher model file or `peer:NAME`, and the weight of its soft map in the target
+    teacher: str | None = None
+    teacher_weight: float = 0.5
+    teacher_cache: str | None = None  # default: <out>/teacher_maps/<teacher name>
     # architecture
     encoder: str = "mobilenetv2"
     encoder_alpha: float = 0.5
@@ -53,6 +57,8 @@ class TrainConfig:
     shallow_filters: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.teacher_weight <= 1.0:
+            raise OptionError("teacher_weight", self.teacher_weight, "must be between 0 and 1")
         if self.output_stride is None:  # the model's own default, written into config.json
             if self.model not in DEFAULT_OUTPUT_STRIDE:
                 raise OptionError("model", self.model, "choose shallow or unet")

@@ -9,6 +9,7 @@ Run folder layout (everything a later session needs to resume or reproduce):
     tensorboard/       TensorBoard logs
     model.h5           best weights as a plain fixed-size inference model (no custom objects)
     summary.json       best epoch, its validation metrics, wall time
+    teacher_maps/      with a teacher: its cached probability map of every training image
 """
 
 from __future__ import annotations
@@ -108,9 +109,11 @@ def train(
         print(f"{run}: already trained for {initial_epoch} of {config.epochs} epochs")
         _finish(run, config, build_model(config.model, (None, None, 3), **config.model_options()), 0.0)
         return run
+    maps = _teacher_maps(config, train_roots, run)
     train_ds = data_lib.train_dataset(
         train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
         epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
+        teacher_maps=maps, teacher_weight=config.teacher_weight,
     )
     val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
 
@@ -150,6 +153,17 @@ def train(
     )
     _finish(run, config, model, time.time() - started)
     return run
+
+
+def _teacher_maps(config: TrainConfig, roots, run: Path):
+    """The teacher's cached maps of every training image (None without a teacher)."""
+    if not config.teacher:
+        return None
+    from personseg.training.teacher import teacher_maps, teacher_name
+
+    cache = Path(config.teacher_cache) if config.teacher_cache else run / "teacher_maps"
+    images = [pair.image for root in roots for pair in root.pairs]
+    return teacher_maps(images, config.teacher, cache / teacher_name(config.teacher))
 
 
 class _EpochStats(keras.callbacks.Callback):

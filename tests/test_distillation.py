@@ -1,0 +1,93 @@
+"""Distillation: teacher maps are computed once and cached, travel through exactly the image's
+augmentation, and blend with the ground truth by the teacher weight; `train --teacher` runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from personseg.data.dataset_layout import find_pairs
+from personseg.data.pipeline import load_roots, train_dataset
+from personseg.errors import OptionError
+from personseg.files import read_mask, write_image
+from personseg.training import TrainConfig, train
+from personseg.training.teacher import cache_file, teacher_maps
+from tests.fakes import save_tiny_model
+from tests.synthetic import make_root
+
+
+def batches(roots, maps=None, weight=0.0, epochs=2):
+    ds = train_dataset(roots, size=32, batch_size=4, steps_per_epoch=2, epochs=epochs, seed=3,
+                       teacher_maps=maps, teacher_weight=weight)
+    return [(x.numpy(), y.numpy()) for x, y in ds]
+
+
+def fake_maps(tmp_path, roots, value):
+    """Teacher maps written straight into a cache: `value(mask)` of each image's own mask."""
+    maps = {}
+    for pair in (p for r in roots for p in r.pairs):
+        maps[pair.image] = cache_file(tmp_path / "cache", pair.image)
+        write_image(maps[pair.image], value(read_mask(pair.mask)))
+    return maps
+
+
+def test_teacher_map_gets_the_same_geometry_as_image_and_mask(tmp_path):
+    roots = load_roots([f"{make_root(tmp_path / 'data', n=6)}:train"], "train")
+    plain = batches(roots)
+    # a teacher that agrees with the ground truth: blended targets must equal the plain masks,
+    # pixel for pixel, through random zoom, crop, padding and flips
+    same = batches(roots, fake_maps(tmp_path, roots, lambda m: m), weight=0.5)
+    for (x0, y0), (x1, y1) in zip(plain, same, strict=True):
+        np.testing.assert_array_equal(x0, x1)
+        np.testing.assert_array_equal(y0, y1)
+    assert any(y.max() == 1.0 for _, y in plain) and all(set(np.unique(y)) <= {0.0, 1.0} for _, y in plain)
+
+
+def test_targets_blend_ground_truth_and_teacher_by_weight(tmp_path):
+    roots = load_roots([f"{make_root(tmp_path / 'data', n=6)}:train"], "train")
+    plain = batches(roots)
+    # a teacher that sees no one anywhere: the target is (1 - w) × ground truth
+    silent = batches(roots, fake_maps(tmp_path, roots, np.zeros_like), weight=0.25)
+    for (_, y0), (_, y1) in zip(plain, silent, strict=True):
+        np.testing.assert_allclose(y1, 0.75 * y0, atol=1e-6)
+
+
+def test_teacher_maps_are_computed_once_and_cached(tmp_path, monkeypatch):
+    root = make_root(tmp_path / "data", n=3, size=(40, 56))
+    images = [p.image for p in find_pairs(root, "train")]
+    teacher = save_tiny_model(tmp_path / "teacher.h5", 64)
+    maps = teacher_maps(images, str(teacher), tmp_path / "cache", progress=False)
+    assert set(maps) == set(images)
+    for path in maps.values():
+        stored = read_mask(path)
+        assert stored.shape == (40, 56) and stored.dtype == np.uint8  # the photo's own size
+    from personseg.inference.segmenter import Segmenter
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("cached maps must not open the teacher again")
+
+    monkeypatch.setattr(Segmenter, "from_weights", no_model)
+    assert teacher_maps(images, str(teacher), tmp_path / "cache", progress=False) == maps
+
+
+def test_a_missing_teacher_is_an_option_error(tmp_path):
+    root = make_root(tmp_path / "data", n=2)
+    images = [p.image for p in find_pairs(root, "train")]
+    with pytest.raises(OptionError, match="teacher.*model file not found"):
+        teacher_maps(images, str(tmp_path / "missing.h5"), tmp_path / "cache", progress=False)
+    with pytest.raises(OptionError, match="teacher_weight"):
+        TrainConfig(data=[], val=[], out="x", teacher_weight=1.5)
+
+
+def test_train_with_a_teacher_writes_a_model_and_caches_maps(tmp_path):
+    data = make_root(tmp_path / "data", n=6, split="train")
+    make_root(tmp_path / "data", n=2, split="val", seed=1)
+    teacher = save_tiny_model(tmp_path / "teacher.h5", 64)
+    config = TrainConfig(
+        data=[f"{data}:train"], val=[f"{data}:val"], out=str(tmp_path / "run"), model="shallow",
+        shallow_filters=[4, 8], size=32, batch_size=2, epochs=1, steps_per_epoch=2,
+        teacher=str(teacher), teacher_weight=0.5,
+    )
+    run = train(config, verbose=0)
+    assert (run / "model.h5").is_file()
+    assert len(list((run / "teacher_maps").rglob("*.png"))) == 6
