@@ -91,3 +91,34 @@ def test_train_with_a_teacher_writes_a_model_and_caches_maps(tmp_path):
     run = train(config, verbose=0)
     assert (run / "model.h5").is_file()
     assert len(list((run / "teacher_maps").rglob("*.png"))) == 6
+
+
+def test_paste_people_moves_donor_pixels_and_their_mask_together():
+    import tensorflow as tf
+
+    from personseg.data.augment import paste_people
+
+    image, mask = tf.zeros((8, 8, 3)), tf.zeros((8, 8, 2), tf.uint8)
+    donor_mask = np.zeros((8, 8, 2), np.uint8)
+    donor_mask[2:5, 3:6] = [1, 200]  # a person, and the teacher's map of it
+    donor_image = tf.fill((8, 8, 3), 99.0)
+    pasted, pasted_mask = paste_people(image, mask, donor_image, tf.constant(donor_mask),
+                                       tf.constant([0, 0], tf.int64), probability=1.0)
+    person = donor_mask[..., 0] == 1
+    assert np.all(pasted.numpy()[person] == 99) and np.all(pasted.numpy()[~person] == 0)
+    np.testing.assert_array_equal(pasted_mask.numpy(), donor_mask)
+    kept, kept_mask = paste_people(image, mask, donor_image, tf.constant(donor_mask),
+                                   tf.constant([0, 0], tf.int64), probability=0.0)
+    assert not kept.numpy().any() and not kept_mask.numpy().any()
+
+
+def test_copy_paste_puts_people_on_more_samples_aligned_with_their_masks(tmp_path):
+    roots = load_roots([f"{make_root(tmp_path / 'data', n=8, negatives=4)}:train"], "train")
+    plain = train_dataset(roots, size=32, batch_size=8, steps_per_epoch=2, epochs=1, seed=3)
+    pasted = train_dataset(roots, size=32, batch_size=8, steps_per_epoch=2, epochs=1, seed=3, copy_paste=1.0)
+    with_people = [int((y.numpy().max(axis=(1, 2, 3)) > 0).sum()) for ds in (plain, pasted) for _, y in ds]
+    assert sum(with_people[2:]) > sum(with_people[:2])
+    for x, y in pasted:  # pasted pixels are the bright "person" pixels: the mask came with them
+        for image, target in zip(x.numpy(), y.numpy()[..., 0], strict=True):
+            if 0 < target.mean() < 1:
+                assert image[target == 1].mean() - image[target == 0].mean() > 60

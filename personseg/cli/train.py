@@ -13,6 +13,10 @@ def _csv_ints(text: str) -> list[int]:
     return [int(v) for v in text.split(",") if v]
 
 
+def _csv_floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v]
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = TrainConfig.defaults()
     p.add_argument("--data", nargs="+", metavar="ROOT[:SPLIT][@WEIGHT]",
@@ -64,6 +68,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--distribute", choices=["none", "mirrored"], default=d["distribute"],
                    help="mirrored = tf.distribute.MirroredStrategy over all GPUs")
     t.add_argument("--cpu-devices", type=int, default=d["cpu_devices"], help=argparse.SUPPRESS)
+    t.add_argument("--zoom", type=_csv_floats, default=d["zoom"], metavar="MIN,MAX",
+                   help="random scale range of the letterboxed photo (default: %(default)s)")
+    t.add_argument("--copy-paste", type=float, default=d["copy_paste"], metavar="P",
+                   help="share of samples that get another sample's people pasted in (0-1)")
     t.add_argument("--teacher", metavar="MODEL|peer:NAME",
                    help="distil from this model's person probabilities (computed once, cached)")
     t.add_argument("--teacher-weight", type=float, default=d["teacher_weight"],

@@ -7,6 +7,7 @@ side fits, centred, black padding: the same framing as inference, see
 size×size at a random place, so the aspect ratio is never distorted. Image and mask always get
 the same geometry; masks stay binary. A teacher's probability map (distillation) travels as a
 second mask channel, so it gets exactly the geometry of the image and the ground truth.
+Copy-paste moves people, with their masks, from one training photo onto another.
 """
 
 from __future__ import annotations
@@ -77,4 +78,16 @@ def augment(image, mask, size: int, seed: tf.Tensor, zoom=(0.6, 1.6)):
     image = tf.image.stateless_random_saturation(image, 0.7, 1.3, seeds[5])
     image = tf.image.stateless_random_hue(image, 0.04, seeds[6])
     image = tf.clip_by_value(image, 0.0, 1.0) * 255.0
+    return image, mask
+
+
+def paste_people(image, mask, donor_image, donor_mask, seed: tf.Tensor, probability: float):
+    """With `probability`, paste the donor's people (pixels of its ground-truth channel) onto the
+    image — a person cut out with its mask, on another photo (Ghiasi et al., "Simple Copy-Paste").
+    Every mask channel takes the donor's value where the donor has a person, so the ground truth
+    becomes the union and a teacher map follows the pasted pixels."""
+    person = donor_mask[..., :1] > 0
+    paste = tf.random.stateless_uniform([], seed) < probability
+    image = tf.where(paste & person, donor_image, image)
+    mask = tf.where(paste & person, donor_mask, mask)
     return image, mask

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from personseg.data.augment import augment, decode_pair, decode_teacher, letterbox
+from personseg.data.augment import augment, decode_pair, decode_teacher, letterbox, paste_people
 from personseg.data.dataset_layout import Pair, check_sizes, find_pairs, parse_root_spec, resolve_split
 
 
@@ -66,39 +66,53 @@ def train_dataset(
     seed: int = 0,
     teacher_maps: dict[Path, Path] | None = None,
     teacher_weight: float = 0.0,
+    zoom: tuple[float, float] = (0.6, 1.6),
+    copy_paste: float = 0.0,
 ) -> tf.data.Dataset:
     """Batches for epochs `initial_epoch`..`epochs-1` (float32 0–255 images, float32 targets).
 
     Targets are the {0,1} masks; with `teacher_maps` (image path → cached teacher map) they are
     `(1 − teacher_weight) × mask + teacher_weight × teacher probability`. Binary cross-entropy is
     linear in its target, so this trains on both terms (ground truth and the teacher's soft map).
+    `zoom` is the random scale range of the letterboxed photo; with `copy_paste` > 0, that share of
+    samples get the people of another sample of the same epoch pasted in (`augment.paste_people`).
     """
     n = steps_per_epoch * batch_size
-    images, masks, teachers, sample_seeds = [], [], [], []
+    samples, sample_seeds = [], []
     for epoch in range(initial_epoch, epochs):
-        for i, pair in enumerate(epoch_samples(roots, n, seed, epoch)):
-            images.append(str(pair.image))
-            masks.append(str(pair.mask))
-            if teacher_maps is not None:
-                teachers.append(str(teacher_maps[pair.image]))
-            sample_seeds.append([seed, epoch * n + i])
-    seeds = tf.constant(sample_seeds, dtype=tf.int64)
-    weight = float(teacher_weight)
+        samples += epoch_samples(roots, n, seed, epoch)
+        sample_seeds += [[seed, epoch * n + i] for i in range(n)]
+    donors = [samples[(i // n) * n + (i % n + n // 2 + 1) % n] for i in range(len(samples))]
+    weight, zoom = float(teacher_weight), tuple(zoom)
 
-    def load(image_path, mask_path, sample_seed, teacher_path=None):
+    def columns(pairs: list[Pair]) -> tuple:
+        """Image paths, mask paths and (with a teacher) teacher-map paths."""
+        found = ([str(p.image) for p in pairs], [str(p.mask) for p in pairs])
+        if teacher_maps is not None:
+            found += ([str(teacher_maps[p.image]) for p in pairs],)
+        return found
+
+    def read(image_path, mask_path, sample_seed, teacher_path=None):
         image, mask = decode_pair(image_path, mask_path)
         if teacher_path is not None:
             mask = tf.concat([mask, decode_teacher(teacher_path)], axis=-1)
-        image, mask = augment(tf.cast(image, tf.float32), mask, size, sample_seed)
+        return augment(tf.cast(image, tf.float32), mask, size, sample_seed, zoom=zoom)
+
+    def load(sample, donor, sample_seed):
+        image, mask = read(*sample[:2], sample_seed, *sample[2:])
+        if copy_paste > 0:
+            donor_seed = tf.random.experimental.stateless_fold_in(sample_seed, 1)
+            donor_image, donor_mask = read(*donor[:2], donor_seed, *donor[2:])
+            paste_seed = tf.random.experimental.stateless_fold_in(sample_seed, 2)
+            image, mask = paste_people(image, mask, donor_image, donor_mask, paste_seed, copy_paste)
         target = tf.cast(mask[..., :1], tf.float32)
-        if teacher_path is not None:
+        if teacher_maps is not None:
             target = (1.0 - weight) * target + weight * tf.cast(mask[..., 1:], tf.float32) / 255.0
         return image, target
 
-    if teacher_maps is None:
-        ds = tf.data.Dataset.from_tensor_slices((images, masks, seeds))
-    else:
-        ds = tf.data.Dataset.from_tensor_slices((images, masks, seeds, teachers))
+    ds = tf.data.Dataset.from_tensor_slices(
+        (columns(samples), columns(donors), tf.constant(sample_seeds, dtype=tf.int64))
+    )
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 

@@ -44,6 +44,9 @@ class TrainConfig:
     teacher: str | None = None
     teacher_weight: float = 0.5
     teacher_cache: str | None = None  # default: <out>/teacher_maps/<teacher name>
+    # augmentation: random scale range of the letterboxed photo, share of copy-pasted samples
+    zoom: list[float] = field(default_factory=lambda: [0.6, 1.6])
+    copy_paste: float = 0.0
     # architecture
     encoder: str = "mobilenetv2"
     encoder_alpha: float = 0.5
@@ -57,6 +60,10 @@ class TrainConfig:
     shallow_filters: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
 
     def __post_init__(self) -> None:
+        if len(self.zoom) != 2 or not 0 < self.zoom[0] <= self.zoom[1]:
+            raise OptionError("zoom", self.zoom, "expected MIN,MAX with 0 < MIN ≤ MAX")
+        if not 0.0 <= self.copy_paste <= 1.0:
+            raise OptionError("copy_paste", self.copy_paste, "must be between 0 and 1")
         if not 0.0 <= self.teacher_weight <= 1.0:
             raise OptionError("teacher_weight", self.teacher_weight, "must be between 0 and 1")
         if self.output_stride is None:  # the model's own default, written into config.json

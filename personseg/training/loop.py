@@ -113,7 +113,8 @@ def train(
     train_ds = data_lib.train_dataset(
         train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
         epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
-        teacher_maps=maps, teacher_weight=config.teacher_weight,
+        teacher_maps=maps, teacher_weight=config.teacher_weight, zoom=tuple(config.zoom),
+        copy_paste=config.copy_paste,
     )
     val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
 
