@@ -10,7 +10,7 @@ import pytest
 
 from personseg.cli import main
 from personseg.data.dataset_layout import find_pairs
-from personseg.files import read_mask
+from personseg.files import read_mask, write_image
 
 GOOD = ["good1", "good2", "ones"]
 
@@ -140,3 +140,27 @@ def test_real_mask_set_is_copied_unchanged(tmp_path, capsys, person_masks):
     for pair in find_pairs(out, "hs"):
         np.testing.assert_array_equal(read_mask(pair.mask), read_mask(source / "masks" / pair.mask.name))
         assert pair.image.read_bytes() == (source / "images" / pair.image.name).read_bytes()
+
+
+def test_holdout_sends_a_fixed_hash_chosen_share_to_the_test_split(tmp_path, capsys):
+    import hashlib
+
+    images, masks = tmp_path / "src" / "images", tmp_path / "src" / "masks"
+    images.mkdir(parents=True)
+    masks.mkdir(parents=True)
+    stems = [f"p{i:02d}" for i in range(20)]
+    for stem in stems:
+        write_image(images / f"{stem}.jpg", np.full((8, 10, 3), 120, np.uint8))
+        write_image(masks / f"{stem}.png", np.zeros((8, 10), np.uint8))
+    out = tmp_path / "out"
+    code = main(["prepare-folder", "--images", str(images), "--masks", str(masks), "--out", str(out),
+                 "--holdout", "5"])
+    assert code == 0
+    expected = {s for s in stems if int(hashlib.sha1(s.encode()).hexdigest()[:8], 16) % 5 == 0}
+    assert 0 < len(expected) < len(stems)
+    assert {p.stem for p in (out / "images" / "test").iterdir()} == expected
+    assert {p.stem for p in (out / "images" / "train").iterdir()} == set(stems) - expected
+    assert (out / "manifest_train.csv").is_file() and (out / "manifest_test.csv").is_file()
+    code = main(["prepare-folder", "--images", str(images), "--masks", str(masks), "--out", str(out),
+                 "--holdout", "1"])
+    assert code == 2 and "--holdout 1: must be at least 2" in capsys.readouterr().err

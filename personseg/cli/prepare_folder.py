@@ -12,11 +12,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--masks", required=True, metavar="DIR",
                    help="folder of masks with the same file stems (0/255 or 0/1, single channel)")
     add_prepared_output_arguments(p)
+    p.add_argument("--holdout", type=int, metavar="K",
+                   help="hold out 1 in K pairs (chosen by the SHA-1 of the file stem) into --holdout-split")
+    p.add_argument("--holdout-split", default="test", help="split of the held-out pairs (default: test)")
 
 
 def run(args: argparse.Namespace) -> int:
     from personseg.data.prepare_folder import prepare_folder
 
-    report = prepare_folder(args.images, args.masks, args.out, args.split, max_side=args.max_side,
-                            workers=args.workers, limit=args.limit)
-    return report.exit_code
+    reports = prepare_folder(args.images, args.masks, args.out, args.split, max_side=args.max_side,
+                             workers=args.workers, limit=args.limit, holdout=args.holdout,
+                             holdout_split=args.holdout_split)
+    return max(report.exit_code for report in reports)

@@ -7,6 +7,7 @@ as downloaded) is read the same way with `split=None`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,12 @@ def pair_paths(root: str | Path, split: str, stem: str) -> Pair:
 
 def manifest_path(root: str | Path, split: str) -> Path:
     return Path(root) / f"manifest_{split}.csv"
+
+
+def held_out(stem: str, every: int) -> bool:
+    """The fixed hold-out rule: 1 in `every` pairs, chosen by the SHA-1 of the file stem (so the
+    same files are held out on every machine, whatever else is in the folder)."""
+    return int(hashlib.sha1(stem.encode()).hexdigest()[:8], 16) % every == 0
 
 
 def check_split(split: str) -> str:

@@ -6,17 +6,18 @@ sizes differ or the mask is not binary; masks stored as 0/1 are accepted and wri
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from personseg.data.dataset_layout import check_split, pair_paths
+from personseg.data.dataset_layout import check_split, held_out, pair_paths
 from personseg.data.manifest import Row
 from personseg.data.pair_files import check_plan_options, fit, read_source, write_pair
 from personseg.data.runner import Job, Report, Skipped, run_jobs
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.files import list_images, read_mask
 
 MASK_PREFERENCE = (".png", ".bmp", ".tif", ".tiff", ".webp", ".jpg", ".jpeg")
@@ -101,7 +102,24 @@ def plan(images: str | os.PathLike, masks: str | os.PathLike, out: str | os.Path
 
 def prepare_folder(images: str | os.PathLike, masks: str | os.PathLike, out: str | os.PathLike,
                    split: str = "train", *, max_side: int | None = None, workers: int = 1,
-                   limit: int | None = None) -> Report:
-    """Check and copy (or resume copying) an image/mask folder pair; exit_code 1 if anything was skipped."""
+                   limit: int | None = None, holdout: int | None = None,
+                   holdout_split: str = "test") -> list[Report]:
+    """Check and copy (or resume copying) an image/mask folder pair; one report per split written.
+
+    With `holdout=K`, 1 in K pairs (by `dataset_layout.held_out`) go to `holdout_split` instead:
+    a fixed, documented test split that no model trains on."""
     jobs, skipped = plan(images, masks, out, split, max_side=max_side, limit=limit)
-    return run_jobs(prepare_pair, jobs, Path(out), split, workers=workers, skipped=skipped)
+    if holdout is None:
+        return [run_jobs(prepare_pair, jobs, Path(out), split, workers=workers, skipped=skipped)]
+    if holdout < 2:
+        raise OptionError("holdout", holdout, "must be at least 2 (hold out 1 in K pairs)")
+    if check_split(holdout_split) == split:
+        raise OptionError("holdout_split", holdout_split, f"must differ from the split {split!r}")
+    kept = [job for job in jobs if not held_out(job.source.stem, holdout)]
+    held = []
+    for job in jobs:
+        if held_out(job.source.stem, holdout):
+            target = pair_paths(out, holdout_split, job.source.stem)
+            held.append(dataclasses.replace(job, image_out=target.image, mask_out=target.mask))
+    return [run_jobs(prepare_pair, kept, Path(out), split, workers=workers, skipped=skipped),
+            run_jobs(prepare_pair, held, Path(out), holdout_split, workers=workers)]
