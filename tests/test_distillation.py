@@ -122,3 +122,13 @@ def test_copy_paste_puts_people_on_more_samples_aligned_with_their_masks(tmp_pat
         for image, target in zip(x.numpy(), y.numpy()[..., 0], strict=True):
             if 0 < target.mean() < 1:
                 assert image[target == 1].mean() - image[target == 0].mean() > 60
+
+
+def test_training_metrics_read_soft_targets_as_person_from_one_half():
+    from personseg.training.metrics import training_metrics
+
+    truth = np.array([[0.0, 0.25, 0.5, 0.75, 1.0, 0.02]], np.float32)[..., None]
+    pred = np.array([[0.0, 0.0, 1.0, 1.0, 1.0, 0.0]], np.float32)[..., None]
+    for metric in training_metrics():
+        metric.update_state(truth, pred)
+        assert float(metric.result()) == pytest.approx(1.0, abs=1e-6), metric.name  # matches truth ≥ 0.5

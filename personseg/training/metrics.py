@@ -30,12 +30,32 @@ class PooledDice(keras.metrics.Metric):
         return {**super().get_config(), "threshold": self.threshold}
 
 
+def _hard_targets(metric_class: type) -> type:
+    """The metric, reading targets ≥ 0.5 as person: distillation targets are soft blends, and
+    Keras' Precision/Recall would count any non-zero target as person."""
+
+    class HardTargets(metric_class):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hard = ops.cast(ops.greater_equal(y_true, 0.5), y_pred.dtype)
+            return super().update_state(hard, y_pred, sample_weight)
+
+    HardTargets.__name__ = HardTargets.__qualname__ = f"Hard{metric_class.__name__}"
+    return keras.saving.register_keras_serializable(package="personseg")(HardTargets)
+
+
+HardBinaryIoU = _hard_targets(keras.metrics.BinaryIoU)
+HardPrecision = _hard_targets(keras.metrics.Precision)
+HardRecall = _hard_targets(keras.metrics.Recall)
+HardBinaryAccuracy = _hard_targets(keras.metrics.BinaryAccuracy)
+
+
 def training_metrics(threshold: float = 0.5) -> list[keras.metrics.Metric]:
-    """IoU, Dice, precision, recall and pixel accuracy at `threshold`, pooled per epoch."""
+    """IoU, Dice, precision, recall and pixel accuracy at `threshold`, pooled per epoch; targets
+    (soft under distillation) count as person from 0.5."""
     return [
-        keras.metrics.BinaryIoU(target_class_ids=[1], threshold=threshold, name="iou"),
+        HardBinaryIoU(target_class_ids=[1], threshold=threshold, name="iou"),
         PooledDice(threshold=threshold, name="dice"),
-        keras.metrics.Precision(thresholds=threshold, name="precision"),
-        keras.metrics.Recall(thresholds=threshold, name="recall"),
-        keras.metrics.BinaryAccuracy(threshold=threshold, name="accuracy"),
+        HardPrecision(thresholds=threshold, name="precision"),
+        HardRecall(thresholds=threshold, name="recall"),
+        HardBinaryAccuracy(threshold=threshold, name="accuracy"),
     ]
