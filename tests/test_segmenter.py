@@ -156,3 +156,36 @@ def test_import_personseg_stays_light_and_exports_segmenter_lazily():
         "assert 'tensorflow' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_tta_averages_the_mirrored_prediction_back_in_place():
+    from tests.fakes import probability_image
+
+    ramp = np.tile(np.linspace(0, 1, 32, dtype=np.float32), (32, 1))  # left dark, right bright
+    image = probability_image(ramp)
+    plain = Segmenter(ChannelBackend(32)).predict(image)
+    both = Segmenter(ChannelBackend(32), tta=True).predict(image)
+    np.testing.assert_allclose(plain, ramp, atol=0.01)
+    # a channel "model" is mirror-equivariant: averaging with the un-mirrored mirror changes nothing
+    np.testing.assert_allclose(both, plain, atol=1e-6)
+
+
+def test_tta_runs_the_backend_twice_on_mirrored_canvases():
+    class LeftHalf:
+        """A 'model' that is not mirror-equivariant: person = left half of the canvas."""
+
+        input_size = (16, 16)
+
+        def __init__(self):
+            self.calls = 0
+
+        def predict(self, batch):
+            self.calls += 1
+            out = np.zeros(batch.shape[:3], np.float32)
+            out[:, :, :8] = 1.0
+            return out
+
+    backend = LeftHalf()
+    prob = Segmenter(backend, tta=True).predict(np.zeros((16, 16, 3), np.uint8))
+    assert backend.calls == 2
+    np.testing.assert_allclose(prob, 0.5)  # left half once, right half once (mirrored back)

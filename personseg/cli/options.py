@@ -14,6 +14,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="runtime (onnx/tflite need the export extra and an exported model)")
     g.add_argument("--size", type=int,
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
+    g.add_argument("--tta", action="store_true",
+                   help="test-time augmentation: average with the mirrored photo (twice the time)")
 
 
 def load_segmenter(args: argparse.Namespace):
@@ -22,7 +24,7 @@ def load_segmenter(args: argparse.Namespace):
     from personseg.inference.segmenter import Segmenter
 
     options = {"size": args.size} if args.size is not None else {}
-    return Segmenter.from_weights(args.weights, backend=args.backend, **options)
+    return Segmenter.from_weights(args.weights, backend=args.backend, tta=args.tta, **options)
 
 
 def add_ground_truth_arguments(p: argparse.ArgumentParser) -> None:

@@ -21,19 +21,21 @@ from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_
 class Segmenter:
     """Wraps a backend (anything with `input_size` and `predict(N×S×S×3 float32) -> N×S×S`)."""
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, tta: bool = False):
         height, width = (int(v) for v in backend.input_size)
         if height != width:
             raise UserError(f"model input must be square for letterboxing, got {height}×{width}")
         self.backend = backend
         self.size = height
+        self.tta = tta  # also run the mirrored photo and average (twice the inference time)
 
     @classmethod
     def from_weights(
-        cls, path: str | Path = "weights.h5", backend: str = "keras", **backend_options
+        cls, path: str | Path = "weights.h5", backend: str = "keras", tta: bool = False, **backend_options
     ) -> Segmenter:
-        """Open a model file with the named runtime (`keras`, `onnx` or `tflite`)."""
-        return cls(load_backend(path, backend, **backend_options))
+        """Open a model file with the named runtime (`keras`, `onnx` or `tflite`); `tta=True`
+        averages each prediction with that of the horizontally mirrored photo."""
+        return cls(load_backend(path, backend, **backend_options), tta=tta)
 
     def predict(self, image: np.ndarray) -> np.ndarray:
         """uint8 H×W[×1|3|4] image → float32 H×W person probabilities in [0, 1]."""
@@ -63,6 +65,9 @@ class Segmenter:
     def _run(self, images: list[np.ndarray]) -> list[np.ndarray]:
         batch, geometries = letterbox_batch([self._rgb(image) for image in images], self.size)
         probs = np.asarray(self.backend.predict(batch), dtype=np.float32)
+        if self.tta:
+            mirrored = np.asarray(self.backend.predict(batch[:, :, ::-1]), dtype=np.float32)
+            probs = (probs + mirrored[:, :, ::-1]) / 2
         expected = (len(images), self.size, self.size)
         if probs.shape != expected:
             raise RuntimeError(f"backend returned shape {probs.shape}, expected {expected}")
