@@ -31,13 +31,25 @@ class Backend(Protocol):
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
 
-def load_backend(path: str | Path, backend: str = "keras", **options) -> Backend:
-    """Open a model file with the named runtime; clear errors for unknown names and missing files."""
-    if backend not in BACKENDS:
-        raise OptionError("backend", backend, f"choose from {', '.join(BACKENDS)}")
+# file extension -> runtime, for backend="auto"
+BY_SUFFIX = {".onnx": "onnx", ".tflite": "tflite", ".h5": "keras", ".keras": "keras"}
+
+
+def runtime_for(path: str | Path) -> str:
+    """The runtime `auto` picks for a model file: by extension; a folder is a SavedModel."""
+    path = Path(path)
+    return "savedmodel" if path.is_dir() else BY_SUFFIX.get(path.suffix.lower(), "keras")
+
+
+def load_backend(path: str | Path, backend: str = "auto", **options) -> Backend:
+    """Open a model file with the named runtime (`auto`: by its extension); clear errors for
+    unknown names and missing files."""
+    if backend != "auto" and backend not in BACKENDS:
+        raise OptionError("backend", backend, f"choose from auto, {', '.join(BACKENDS)}")
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: model file not found")
+    backend = runtime_for(path) if backend == "auto" else backend
     module_name, class_name, _ = BACKENDS[backend]
     module = importlib.import_module(module_name)
     return getattr(module, class_name)(path, **options)

@@ -9,9 +9,11 @@ import os
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
-    g.add_argument("--weights", default="weights.h5", help="model file (default: weights.h5)")
-    g.add_argument("--backend", choices=["keras", "onnx", "tflite"], default="keras",
-                   help="runtime (onnx/tflite need the export extra and an exported model)")
+    g.add_argument("--weights", metavar="FILE|pretrained:NAME",
+                   help="model file, or a packaged model (default: the packaged 'unet' model)")
+    g.add_argument("--backend", choices=["auto", "keras", "onnx", "tflite", "savedmodel"], default="auto",
+                   help="runtime (default auto: by the model file's extension; packaged models run "
+                        "their ONNX twin when onnxruntime is installed)")
     g.add_argument("--size", type=int,
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
     g.add_argument("--tta", action="store_true",
@@ -24,6 +26,9 @@ def load_segmenter(args: argparse.Namespace):
     from personseg.inference.segmenter import Segmenter
 
     options = {"size": args.size} if args.size is not None else {}
+    if args.weights is None or args.weights.startswith("pretrained:"):
+        name = args.weights.split(":", 1)[1] if args.weights else None
+        return Segmenter.pretrained(name, backend=args.backend, tta=args.tta, **options)
     return Segmenter.from_weights(args.weights, backend=args.backend, tta=args.tta, **options)
 
 

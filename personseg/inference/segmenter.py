@@ -7,6 +7,7 @@ same input and returns comparable maps: convert to RGB, letterbox into the model
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from personseg.backends import Backend, load_backend
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.files import as_rgb
 from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_image, unletterbox
 
@@ -35,11 +36,27 @@ class Segmenter:
 
     @classmethod
     def from_weights(
-        cls, path: str | Path = "weights.h5", backend: str = "keras", tta: bool = False, **backend_options
+        cls, path: str | Path = "weights.h5", backend: str = "auto", tta: bool = False, **backend_options
     ) -> Segmenter:
-        """Open a model file with the named runtime (`keras`, `onnx` or `tflite`); `tta=True`
-        averages each prediction with that of the horizontally mirrored photo."""
+        """Open a model file with the named runtime (`keras`, `onnx`, `tflite`, `savedmodel`, or
+        `auto`: by the file's extension); `tta=True` averages each prediction with that of the
+        horizontally mirrored photo."""
         return cls(load_backend(path, backend, **backend_options), tta=tta)
+
+    @classmethod
+    def pretrained(
+        cls, name: str | None = None, backend: str = "auto", tta: bool = False, **backend_options
+    ) -> Segmenter:
+        """A model that ships with the package (`personseg.pretrained.MODELS`; default: the most
+        accurate). `auto` runs its ONNX twin when ONNX Runtime is installed, else Keras."""
+        from personseg.pretrained import DEFAULT, model_file
+
+        if backend == "auto":
+            backend = "onnx" if importlib.util.find_spec("onnxruntime") else "keras"
+        if backend not in ("onnx", "keras"):
+            raise OptionError("backend", backend, "packaged models run with onnx or keras")
+        path = model_file(name or DEFAULT, "onnx" if backend == "onnx" else "keras")
+        return cls.from_weights(path, backend, tta=tta, **backend_options)
 
     def predict(self, image: ImageInput) -> np.ndarray:
         """An image (uint8 H×W[×1|3|4] array, file path, file bytes or PIL image) → float32 H×W
