@@ -1,5 +1,6 @@
 """Inference runtimes behind one interface, so pre/post-processing lives once (in Segmenter):
-Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and the MediaPipe peer model.
+Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and peers (published models by name,
+`peers.py`; `load_backend("peer:NAME")`).
 
 A backend wraps one model file and runs fixed-size batches:
     backend.input_size  -> (height, width) the model takes
@@ -31,8 +32,14 @@ class Backend(Protocol):
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
 
-def load_backend(path: str | Path, backend: str = "keras", **options) -> Backend:
-    """Open a model file with the named runtime; clear errors for unknown names and missing files."""
+def load_backend(path: str | Path, backend: str | None = None, **options) -> Backend:
+    """Open a model file with the named runtime (default keras), or a peer by `peer:NAME` (on its
+    own runtime; options `threads`, `peers_dir`); clear errors for unknown names and missing files."""
+    if str(path).startswith("peer:"):
+        from personseg.backends.peers import open_peer
+
+        return open_peer(str(path), backend, **options)
+    backend = backend or "keras"
     if backend not in BACKENDS:
         raise OptionError("backend", backend, f"choose from {', '.join(BACKENDS)}")
     path = Path(path)

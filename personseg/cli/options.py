@@ -9,9 +9,14 @@ import os
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
-    g.add_argument("--weights", default="weights.h5", help="model file (default: weights.h5)")
-    g.add_argument("--backend", choices=["keras", "onnx", "tflite"], default="keras",
-                   help="runtime (onnx/tflite need the export extra and an exported model)")
+    from personseg.backends.peers import PEERS
+
+    g.add_argument("--weights", default="weights.h5", metavar="FILE|peer:NAME",
+                   help=f"model file (default: weights.h5), or a published model: peer:{{{','.join(PEERS)}}} "
+                        "(files in $PERSONSEG_PEERS_DIR or ../shared/weights/peers)")
+    g.add_argument("--backend", choices=["keras", "onnx", "tflite"],
+                   help="runtime (default: keras; onnx/tflite need the export extra and an exported "
+                        "model; a peer runs on its own)")
     g.add_argument("--size", type=int,
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
 

@@ -30,9 +30,10 @@ class Segmenter:
 
     @classmethod
     def from_weights(
-        cls, path: str | Path = "weights.h5", backend: str = "keras", **backend_options
+        cls, path: str | Path = "weights.h5", backend: str | None = None, **backend_options
     ) -> Segmenter:
-        """Open a model file with the named runtime (`keras`, `onnx` or `tflite`)."""
+        """Open a model file with the named runtime (`keras` by default, `onnx` or `tflite`), or a
+        published model by name: `peer:deeplabv3-mnv2` (see `personseg.backends.peers`)."""
         return cls(load_backend(path, backend, **backend_options))
 
     def predict(self, image: np.ndarray) -> np.ndarray:
