@@ -5,8 +5,10 @@ What docs/export.md's speed table comes from. Runs `personseg bench` with:
   sizes         256 and 512 (each model rebuilt / exported at that fixed size)
   backends      keras, onnx, onnx-int8, tflite, tflite-int8 (int8 calibrated on shared photos)
   end to end    `personseg predict` code on 64 shared photos (mask + overlay written)
-  peer          MediaPipe's selfie segmenter (its .tflite is fetched with `pip download
-                mediapipe==0.10.21 --no-deps` into ~/.cache/personseg/mediapipe when missing)
+  peers         every published model whose file is found (personseg.backends.peers:
+                ../shared/weights/peers), at its own input size; MediaPipe's selfie .tflite is
+                fetched with `pip download mediapipe==0.10.21 --no-deps` into
+                ~/.cache/personseg/mediapipe when it is nowhere else
 
     python benchmarks/bench_infer.py             # the full run (~15-30 min on 2 cores)
     python benchmarks/bench_infer.py --quick     # smoke run
@@ -41,12 +43,12 @@ def default_arguments(user: list[str]) -> list[str]:
 
 
 def main() -> int:
-    from personseg.backends import mediapipe as mediapipe_peer
+    from personseg.backends.peers import locate_peer
     from personseg.cli import main as cli_main
 
     os.chdir(REPO)
     user = sys.argv[1:]
-    if "--mediapipe" not in user and mediapipe_peer.find_model() is None:
+    if "--peers" not in user and locate_peer("mediapipe-selfie") is None:
         user = ["--fetch-mediapipe", *user]
     command = "python benchmarks/bench_infer.py " + shlex.join(sys.argv[1:])
     return cli_main(["bench", *default_arguments(user), *user, "--record-command", command.strip()])

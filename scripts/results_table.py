@@ -6,9 +6,11 @@ Scores `weights.h5` and `weights/shallow.h5` against `../shared/data/coco-person
 each image's original resolution (threshold 0.5), writes `weights/unet.minival.json` and
 `weights/shallow.minival.json` (what `tests/test_shipped_weights.py` checks `personseg evaluate`
 against) and prints a Markdown table.
-MediaPipe's selfie segmenter is scored the same way, through the same letterboxing, when its
-model is available (`personseg bench --fetch-mediapipe` caches it); its figures are printed, not
-recorded.
+Every peer model whose file is found (`personseg.backends.peers`: ../shared/weights/peers or
+$PERSONSEG_PEERS_DIR; MediaPipe's also where `personseg bench --fetch-mediapipe` caches it) is
+scored the same way, through `personseg evaluate`'s code and the same letterboxing; its figures
+are printed, not recorded. Peers trained on COCO train images are marked: minival is not held
+out for them, so their figures are optimistic.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--coco", type=Path, default=COCO, help="coco-person-mini folder")
+    parser.add_argument("--peers-dir", type=Path,
+                        help="folder of peer model files "
+                             "(default: $PERSONSEG_PEERS_DIR, else ../shared/weights/peers)")
     args = parser.parse_args()
 
-    from personseg.backends import mediapipe as mediapipe_peer
+    from personseg.backends.peers import PEERS, available_peers
     from personseg.evaluation.evaluate import evaluate
     from personseg.evaluation.samples import coco_samples
     from personseg.inference.segmenter import Segmenter
@@ -53,11 +58,15 @@ def main() -> None:
         out.write_text(json.dumps(summary, indent=2) + "\n")
         print(f"wrote {out.relative_to(REPO)}")
         lines.append(row(f"`{name}`", summary))
-    model = mediapipe_peer.find_model()
-    if model is not None:
-        peer = Segmenter(mediapipe_peer.MediaPipeSelfie(model))
-        name = f"MediaPipe selfie {mediapipe_peer.VERSION} (peer)"
-        lines.append(row(name, evaluate(peer, samples).summary()))
+    found = available_peers(args.peers_dir)
+    for name in PEERS:
+        if name not in found:
+            print(f"peer {name}: file {PEERS[name].file} not found, not scored")
+            continue
+        note = ", optimistic: trained on COCO train" if PEERS[name].coco_trained else ""
+        peer = Segmenter.from_weights(f"peer:{name}", peers_dir=args.peers_dir)
+        summary = evaluate(peer, samples).summary()
+        lines.append(row(f"`peer:{name}` (peer{note})", summary))
     print("\n".join(lines))
 
 

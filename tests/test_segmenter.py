@@ -132,7 +132,7 @@ def test_keras_backend_output_is_the_models_own_output_cropped(tiny_model):
 def test_loading_errors_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="not found"):
         Segmenter.from_weights(tmp_path / "missing.h5")
-    with pytest.raises(UserError, match="pytorch.*choose from keras"):
+    with pytest.raises(UserError, match="pytorch.*choose from auto, keras"):
         Segmenter.from_weights(tmp_path / "missing.h5", backend="pytorch")
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"not a model")

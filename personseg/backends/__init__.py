@@ -1,5 +1,6 @@
 """Inference runtimes behind one interface, so pre/post-processing lives once (in Segmenter):
-Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and the MediaPipe peer model.
+Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and peers (published models by name,
+`peers.py`; `load_backend("peer:NAME")`).
 
 A backend wraps one model file and runs fixed-size batches:
     backend.input_size  -> (height, width) the model takes
@@ -41,15 +42,21 @@ def runtime_for(path: str | Path) -> str:
     return "savedmodel" if path.is_dir() else BY_SUFFIX.get(path.suffix.lower(), "keras")
 
 
-def load_backend(path: str | Path, backend: str = "auto", **options) -> Backend:
-    """Open a model file with the named runtime (`auto`: by its extension); clear errors for
-    unknown names and missing files."""
-    if backend != "auto" and backend not in BACKENDS:
+def load_backend(path: str | Path, backend: str | None = "auto", **options) -> Backend:
+    """Open a model file with the named runtime (`auto` or None: by its extension), or a peer by
+    `peer:NAME` (on its own runtime; options `threads`, `peers_dir`); clear errors for unknown
+    names and missing files."""
+    backend = None if backend == "auto" else backend
+    if str(path).startswith("peer:"):
+        from personseg.backends.peers import open_peer
+
+        return open_peer(str(path), backend, **options)
+    if backend is not None and backend not in BACKENDS:
         raise OptionError("backend", backend, f"choose from auto, {', '.join(BACKENDS)}")
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: model file not found")
-    backend = runtime_for(path) if backend == "auto" else backend
+    backend = backend or runtime_for(path)
     module_name, class_name, _ = BACKENDS[backend]
     module = importlib.import_module(module_name)
     return getattr(module, class_name)(path, **options)

@@ -9,11 +9,15 @@ import os
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
-    g.add_argument("--weights", metavar="FILE|pretrained:NAME",
-                   help="model file, or a packaged model (default: the packaged 'unet' model)")
+    from personseg.backends.peers import PEERS
+
+    g.add_argument("--weights", metavar="FILE|pretrained:NAME|peer:NAME",
+                   help="model file; a packaged model (default: the packaged 'unet' model); or a "
+                        f"published model: peer:{{{','.join(PEERS)}}} "
+                        "(files in $PERSONSEG_PEERS_DIR or ../shared/weights/peers)")
     g.add_argument("--backend", choices=["auto", "keras", "onnx", "tflite", "savedmodel"], default="auto",
                    help="runtime (default auto: by the model file's extension; packaged models run "
-                        "their ONNX twin when onnxruntime is installed)")
+                        "their ONNX twin when onnxruntime is installed; a peer runs on its own)")
     g.add_argument("--size", type=int,
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
     g.add_argument("--tta", action="store_true",

@@ -39,7 +39,8 @@ class Segmenter:
         cls, path: str | Path = "weights.h5", backend: str = "auto", tta: bool = False, **backend_options
     ) -> Segmenter:
         """Open a model file with the named runtime (`keras`, `onnx`, `tflite`, `savedmodel`, or
-        `auto`: by the file's extension); `tta=True` averages each prediction with that of the
+        `auto`: by the file's extension), or a published model by name: `peer:deeplabv3-mnv2`
+        (see `personseg.backends.peers`). `tta=True` averages each prediction with that of the
         horizontally mirrored photo."""
         return cls(load_backend(path, backend, **backend_options), tta=tta)
 
