@@ -120,12 +120,18 @@ def train(
 
     with strategy.scope():
         model = build_model(config.model, (None, None, 3), **config.model_options())
+        if config.bn_momentum is not None:  # the trainable (decoder) BatchNorms; the encoder's are frozen
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
+                    layer.momentum = config.bn_momentum
         slow = MOBILENETV2_PREFIXES if config.model == "unet" and config.encoder != "none" else ()
         optimizer = AdamWLayerLR(
             learning_rate=warmup_cosine(config.lr, steps * config.epochs, int(steps * config.warmup_epochs)),
             weight_decay=config.weight_decay,
             slow_prefixes=slow,
             slow_multiplier=config.encoder_lr_multiplier,
+            use_ema=config.ema > 0,
+            ema_momentum=config.ema or 0.99,
         )
         model.compile(optimizer, loss=get_loss(config.loss), metrics=training_metrics(), jit_compile=False)
 
@@ -133,6 +139,8 @@ def train(
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
         _EpochStats(optimizer, steps * config.batch_size),
+        # with EMA, validation and best.keras see the averaged weights (the backup keeps both)
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.ema > 0 else []),
         keras.callbacks.ModelCheckpoint(
             str(run / "best.keras"), monitor="val_iou", mode="max", save_best_only=True,
             initial_value_threshold=_best_so_far(run / "log.csv"),
