@@ -17,6 +17,7 @@ from personseg.errors import OptionError, UserError
 
 # name -> (module under personseg.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "download": ("download", "download COCO 2017 annotations and only the photos you need"),
     "prepare": ("prepare", "COCO instances JSON + images -> person masks (images/<split>, masks/<split>)"),
     "prepare-folder": ("prepare_folder", "validate an image/mask folder pair and write the same layout"),
     "train": ("train", "train a shallow encoder-decoder or a U-Net"),
