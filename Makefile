@@ -1,12 +1,13 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   create .venv, install, segment a bundled sample photo with weights.h5
 #   make test   create .venv, install, lint and run the whole test suite
+#   make lab    create .venv, install (JupyterLab included), open the notebooks in JupyterLab
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test lint lab clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +20,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/personseg predict assets/grace_hopper.jpg --weights weights.h5 --out out/demo --save mask,overlay,cutout,blur
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
 
 lint: $(STAMP)
 	$(BIN)/ruff check personseg tests benchmarks scripts

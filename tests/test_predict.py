@@ -161,7 +161,7 @@ def test_output_folder_inside_an_input_folder_is_not_read_back(tmp_path, fake_ba
     write_image(folder / "x.png", random_image((16, 16)))
     for _ in range(2):
         assert main(["predict", str(folder), "--out", str(folder / "out"), "--save", "mask"]) == 0
-        assert "1 images in" in capsys.readouterr().out
+        assert "1 image in" in capsys.readouterr().out
     assert sorted(p.name for p in (folder / "out").iterdir()) == ["x_mask.png"]
 
 
@@ -213,7 +213,7 @@ def test_video_end_to_end_keeps_frame_count_size_and_fps(tmp_path, tiny_model, c
     frames = sorted((out / "clip_frames").iterdir())
     assert [p.name for p in frames] == [f"{i:06d}_mask.png" for i in range(9)]
     assert all(read_mask(p).shape == (48, 80) for p in frames)
-    assert "1 videos (9 frames)" in capsys.readouterr().out
+    assert "1 video (9 frames)" in capsys.readouterr().out
 
 
 def test_video_masks_follow_the_frames(tmp_path, fake_backend):

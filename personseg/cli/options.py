@@ -4,7 +4,6 @@ to score against (evaluate, grid) and the prepared output (prepare, prepare-fold
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,8 +24,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_segmenter(args: argparse.Namespace):
-    """Segmenter for --weights/--backend/--size (TensorFlow's C++ logging quietened first)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Segmenter for --weights/--backend/--size."""
     from personseg.inference.segmenter import Segmenter
 
     options = {"size": args.size} if args.size is not None else {}

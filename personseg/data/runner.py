@@ -24,6 +24,7 @@ from personseg.data.dataset_layout import pair_paths
 from personseg.data.manifest import Row, manifest_path, read_manifest, row_for, write_manifest
 from personseg.errors import OptionError
 from personseg.files import read_mask
+from personseg.wording import plural
 
 MANIFEST_EVERY_S = 30.0
 
@@ -152,16 +153,17 @@ class Report:
 
     def text(self) -> str:
         rate = self.written / self.seconds if self.seconds > 0 else 0.0
+        counts = (f"{plural(self.persons, 'person instance')}, {plural(self.crowds, 'crowd region')}, "
+                  if self.annotated else "")
         lines = [
-            f"{'interrupted' if self.interrupted else 'done'} ({self.split}): {self.images} images "
-            f"({self.written} written, {self.reused} already done), "
-            + (f"{self.persons} person instances, {self.crowds} crowd regions, " if self.annotated else "")
-            + f"{self.negatives} negatives (empty mask), "
+            f"{'interrupted' if self.interrupted else 'done'} ({self.split}): {plural(self.images, 'image')} "
+            f"({self.written} written, {self.reused} already done), {counts}"
+            f"{plural(self.negatives, 'negative')} (empty mask), "
             f"{len(self.skipped)} skipped; {self.seconds:.1f} s, {rate:.1f} images/s",
             f"manifest: {self.manifest}",
         ]
         if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} image(s):")
+            lines.append(f"skipped {plural(len(self.skipped), 'image')}:")
             lines += [f"  {name}: {reason}" for name, reason in sorted(self.skipped)]
         return "\n".join(lines)
 

@@ -22,6 +22,7 @@ from personseg.inference.inputs import collect_inputs, is_video
 from personseg.inference.outputs import Item, check_no_input_overwritten, output_names, output_path
 from personseg.inference.render import render
 from personseg.inference.video import predict_video
+from personseg.wording import plural
 
 
 @dataclass
@@ -42,9 +43,9 @@ class Report:
     def summary(self) -> str:
         done = self.images + self.frames
         rate = done / self.seconds if self.seconds > 0 else 0.0
-        parts = [f"{self.images} images"]
+        parts = [plural(self.images, "image")]
         if self.videos:
-            parts.append(f"{self.videos} videos ({self.frames} frames)")
+            parts.append(f"{plural(self.videos, 'video')} ({plural(self.frames, 'frame')})")
         text = f"{', '.join(parts)} in {self.seconds:.1f} s ({rate:.1f} images/s)"
         if self.failures:
             text += f"; {len(self.failures)} failed"
