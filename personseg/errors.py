@@ -22,3 +22,8 @@ class OptionError(UserError):
     def flag_message(self) -> str:
         """The same problem as the command line shows it: `--max-side 0: must be at least 1`."""
         return f"--{self.option.replace('_', '-')} {self.value}: {self.problem}"
+
+
+class WriteError(UserError):
+    """The disk refused a write (full, read-only, no permission): every later write would fail
+    too, so commands stop instead of skipping file after file."""

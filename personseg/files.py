@@ -1,5 +1,6 @@
 """Files on disk, for every stage: image and mask reads with clear errors, which files are images,
-and atomic writes (images, text, figures) that never leave a half-written file under its name."""
+and atomic writes (images, text, figures) that never leave a half-written file under its name.
+What the disk itself says (full, read-only, leftovers of killed writers) is `personseg.disk`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from personseg.disk import write_error
 from personseg.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -94,23 +96,45 @@ def as_rgb(image) -> np.ndarray:
     return to_rgb(image)
 
 
+def temp_name_prefix(path: Path) -> str:
+    """Prefix of `atomic_path`'s temporary files for `path`: hidden, and carrying the writer's
+    process id so `remove_stale_temps` can tell a dead writer's leftovers from a live one's."""
+    return f".{path.stem}.{os.getpid()}."
+
+
 @contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
 
-    A crash or Ctrl-C therefore never leaves a half-written file under the final name.
+    A crash or Ctrl-C therefore never leaves a half-written file under the final name, and a
+    full or read-only disk raises `WriteError` naming the file (the temporary file is removed).
+    `durable=True` also flushes the file to the disk before the rename (checkpoints).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=temp_name_prefix(path), suffix=f".tmp{path.suffix}",
+                                   dir=path.parent)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"{path}: cannot write: a parent folder is a file") from None
+    except OSError as exc:
+        raise (write_error(path, exc) or exc) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; the final file gets normal permissions
     try:
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; the final file gets normal permissions
         yield tmp_path
+        if durable:
+            with open(tmp_path, "rb+") as f:
+                os.fsync(f.fileno())
         os.replace(tmp_path, path)
+    except Exception as exc:
+        error = write_error(path, exc)
+        if error is None:
+            raise
+        raise error from exc
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -128,7 +152,7 @@ def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -
     if not ok:
         raise UserError(f"{path}: could not encode image")
     with atomic_path(path) as tmp:
-        encoded.tofile(tmp)
+        tmp.write_bytes(encoded.tobytes())  # a short write raises OSError with its errno
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

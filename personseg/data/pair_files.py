@@ -31,7 +31,10 @@ def read_source(path: Path) -> tuple[np.ndarray, bytes, bool]:
     path = Path(path)
     if not path.is_file():
         raise Skipped("image file not found")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Skipped(f"cannot read the image file ({exc.strerror or exc})") from None
     flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
     if image is None:

@@ -1,8 +1,9 @@
 """COCO instances JSON + image folder → `OUT/images/<split>/*.jpg`, `OUT/masks/<split>/*.png`
 and `OUT/manifest_<split>.csv` (one mask per image: the union of its person instances).
 
-Everything that makes the whole run pointless (bad JSON, no person category, no image folder) is
-checked before anything is written; per-image problems skip that image (see `personseg.data.runner`).
+Everything that makes the whole run pointless (bad JSON, no person category, no image folder, an
+output that would replace an input, see `output_guard`) is checked before anything is written;
+per-image problems skip that image (see `personseg.data.runner`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from personseg.data.coco import (
 )
 from personseg.data.dataset_layout import check_split, pair_paths
 from personseg.data.manifest import Row
+from personseg.data.output_guard import check_prepare_outputs
 from personseg.data.pair_files import check_plan_options, fit, read_source, write_pair
 from personseg.data.runner import Job, Report, Skipped, run_jobs
 from personseg.errors import OptionError, UserError
@@ -121,4 +123,7 @@ def prepare(annotations: str | os.PathLike, images: str | os.PathLike, out: str 
     """Prepare (or resume preparing) one split; the report's `exit_code` is 1 if anything was skipped."""
     jobs, skipped = plan(annotations, images, out, split, crowd=crowd, min_area=min_area,
                          negatives=negatives, max_side=max_side, limit=limit)
+    check_prepare_outputs(out, [split], {"--images": Path(images)},
+                          [Path(annotations), *(job.source for job in jobs)],
+                          [path for job in jobs for path in (job.image_out, job.mask_out)])
     return run_jobs(prepare_image, jobs, Path(out), split, workers=workers, skipped=skipped)

@@ -15,6 +15,7 @@ import numpy as np
 
 from personseg.data.dataset_layout import check_split, held_out, pair_paths
 from personseg.data.manifest import Row
+from personseg.data.output_guard import check_prepare_outputs
 from personseg.data.pair_files import check_plan_options, fit, read_source, write_pair
 from personseg.data.runner import Job, Report, Skipped, run_jobs
 from personseg.errors import OptionError, UserError
@@ -110,6 +111,7 @@ def prepare_folder(images: str | os.PathLike, masks: str | os.PathLike, out: str
     a fixed, documented test split that no model trains on."""
     jobs, skipped = plan(images, masks, out, split, max_side=max_side, limit=limit)
     if holdout is None:
+        _check_outputs(images, masks, out, [split], jobs)
         return [run_jobs(prepare_pair, jobs, Path(out), split, workers=workers, skipped=skipped)]
     if holdout < 2:
         raise OptionError("holdout", holdout, "must be at least 2 (hold out 1 in K pairs)")
@@ -121,5 +123,13 @@ def prepare_folder(images: str | os.PathLike, masks: str | os.PathLike, out: str
         if held_out(job.source.stem, holdout):
             target = pair_paths(out, holdout_split, job.source.stem)
             held.append(dataclasses.replace(job, image_out=target.image, mask_out=target.mask))
+    _check_outputs(images, masks, out, [split, holdout_split], kept + held)
     return [run_jobs(prepare_pair, kept, Path(out), split, workers=workers, skipped=skipped),
             run_jobs(prepare_pair, held, Path(out), holdout_split, workers=workers)]
+
+
+def _check_outputs(images, masks, out, splits: list[str], jobs: list[FolderJob]) -> None:
+    """Nothing written may replace an input photo or mask (see `output_guard`)."""
+    check_prepare_outputs(out, splits, {"--images": Path(images), "--masks": Path(masks)},
+                          [path for job in jobs for path in (job.source, job.mask_source)],
+                          [path for job in jobs for path in (job.image_out, job.mask_out)])

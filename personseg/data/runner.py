@@ -3,8 +3,9 @@ bookkeeping, the manifest kept current, and the final summary.
 
 A job writes one image/mask pair. It is done when both output files exist (each was written
 through `files.atomic_path`, so existing means complete); re-runs skip done jobs. The manifest
-(see `personseg.data.manifest`) is rewritten atomically during the run, on Ctrl-C and at the end,
-and always lists every finished pair, including those of earlier runs.
+(see `personseg.data.manifest`) is rewritten atomically during the run, on Ctrl-C, on an error
+and at the end, and always lists every finished pair, including those of earlier runs. Temporary
+files a killed run left in the output folders are removed at the start.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from personseg.data.dataset_layout import pair_paths
+from personseg.data.dataset_layout import pair_paths, split_dirs
 from personseg.data.manifest import Row, manifest_path, read_manifest, row_for, write_manifest
+from personseg.disk import remove_stale_temps
 from personseg.errors import OptionError
 from personseg.files import read_mask
 from personseg.wording import plural
@@ -127,6 +129,7 @@ class Report:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     seconds: float = 0.0
     interrupted: bool = False
+    stopped: bool = False  # ended by an error (e.g. a full disk): what is listed is all there is
     annotated: bool = False  # rows carry person/crowd counts (COCO), not just masks
 
     @property
@@ -151,12 +154,16 @@ class Report:
         self.crowds += row.crowds or 0
         self.negatives += row.foreground == 0
 
+    @property
+    def status(self) -> str:
+        return "interrupted" if self.interrupted else "stopped by an error" if self.stopped else "done"
+
     def text(self) -> str:
         rate = self.written / self.seconds if self.seconds > 0 else 0.0
         counts = (f"{plural(self.persons, 'person instance')}, {plural(self.crowds, 'crowd region')}, "
                   if self.annotated else "")
         lines = [
-            f"{'interrupted' if self.interrupted else 'done'} ({self.split}): {plural(self.images, 'image')} "
+            f"{self.status} ({self.split}): {plural(self.images, 'image')} "
             f"({self.written} written, {self.reused} already done), {counts}"
             f"{plural(self.negatives, 'negative')} (empty mask), "
             f"{len(self.skipped)} skipped; {self.seconds:.1f} s, {rate:.1f} images/s",
@@ -177,6 +184,8 @@ def run_jobs(worker: Callable[[Job], Row], jobs: list[Job], out: Path, split: st
     """
     if workers < 1:
         raise OptionError("workers", workers, "must be at least 1")
+    for folder in split_dirs(out, split):
+        remove_stale_temps(folder)  # what a killed run was writing
     manifest = manifest_path(out, split)
     previous = read_manifest(manifest)
     in_run = {job.file for job in jobs}
@@ -212,13 +221,20 @@ def run_jobs(worker: Callable[[Job], Row], jobs: list[Job], out: Path, split: st
         raise
     finally:
         report.seconds = time.perf_counter() - start
+        report.stopped = not complete and not report.interrupted
         if not complete:  # pairs a worker finished but had not reported yet are done too
             for job in todo:
                 if job.file not in reported and job.done():
                     with contextlib.suppress(Exception):  # never hide the original error
                         rows[job.file] = reuse(job).row
-        write_manifest(manifest, rows.values())
-        print(report.text(), file=sys.stderr if report.interrupted else sys.stdout)
+        manifest_error = None
+        try:
+            write_manifest(manifest, rows.values())
+        except Exception as exc:  # e.g. a full disk; an error already on its way says more
+            manifest_error, report.stopped = exc, not report.interrupted
+        print(report.text(), file=sys.stdout if complete and not manifest_error else sys.stderr)
+        if complete and manifest_error is not None:
+            raise manifest_error
     return report
 
 

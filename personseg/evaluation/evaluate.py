@@ -1,5 +1,8 @@
 """Score a model against ground-truth person masks (`samples`), at every image's original resolution.
 
+Images are read as stored (EXIF rotation ignored), the frame annotations and masks describe;
+prepare, training and grids read them the same way, only `predict` on photos applies EXIF.
+
 The model runs once per image; each threshold of the sweep is then applied to the same
 probabilities. Headline numbers are pooled (pixel counts summed over the whole set, then one
 ratio, see `personseg.evaluation.metrics`); mean per-image IoU is given beside them, over the
@@ -165,10 +168,13 @@ def parse_thresholds(text: str) -> list[float]:
 
 
 def iter_probabilities(seg, samples: list[Sample], batch_size: int) -> Iterator[tuple[Sample, np.ndarray]]:
-    """(sample, probabilities) in order, reading one batch of images at a time."""
+    """(sample, probabilities) in order, reading one batch of images at a time.
+
+    Images are read as stored, ignoring an EXIF rotation: annotations and masks describe the
+    stored pixels (as prepare and training read them), so the prediction must too."""
     for start in range(0, len(samples), batch_size):
         chunk = samples[start : start + batch_size]
-        images = [read_rgb(sample.image) for sample in chunk]
+        images = [read_rgb(sample.image, orientation=False) for sample in chunk]
         yield from zip(chunk, seg.predict_batch(images, batch_size=batch_size), strict=True)
 
 

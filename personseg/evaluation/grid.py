@@ -70,7 +70,8 @@ def grid_from_samples(seg, samples: list[Sample], n: int = 8, worst: int | None 
         truth = sample.truth()
         counts = Confusion.of(prob >= threshold, truth)
         wrong = (counts.fp + counts.fn) / truth.size  # ties (e.g. many IoU 0): most wrong pixels first
-        rows.append(((counts.iou, -wrong, index), sample.name, read_rgb(sample.image), prob, truth))
+        rows.append(((counts.iou, -wrong, index), sample.name, read_rgb(sample.image, orientation=False),
+                     prob, truth))  # stored pixels: the frame the truth describes
         if worst is not None:
             rows = sorted(rows, key=lambda r: r[0])[:keep]
     if not rows:

@@ -1,9 +1,10 @@
 """`personseg predict` as a library call: inputs (files, folders, globs, videos) → masks and
 pictures in one folder, and a report of what was done and what failed.
 
-A file that cannot be read is reported and skipped; the run goes on and the report's failures
-say whether everything succeeded. Inputs are found by `inputs`, named by `outputs`, videos run
-through `video`.
+A file that cannot be read or written is reported and skipped; the run goes on and the report's
+failures say whether everything succeeded. A full or read-only disk stops the run (`WriteError`);
+everything written before is complete. Temporary files a killed run left in `--out` are removed.
+Inputs are found by `inputs`, named by `outputs`, videos run through `video`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from personseg.errors import OptionError, UserError
+from personseg.disk import check_writable_folder, remove_stale_temps
+from personseg.errors import OptionError, UserError, WriteError
 from personseg.files import read_rgb, write_image
 from personseg.inference.inputs import collect_inputs, is_video
-from personseg.inference.outputs import Item, check_no_input_overwritten, output_names, output_path
+from personseg.inference.outputs import (
+    Item,
+    check_no_input_overwritten,
+    frames_dir,
+    output_names,
+    output_path,
+)
 from personseg.inference.render import render
 from personseg.inference.video import predict_video
 from personseg.wording import plural
@@ -55,7 +63,11 @@ class Report:
 def predict_images(seg, items: list[Item], out_dir: Path, kinds: list[str], threshold: float,
                    batch_size: int, report: Report) -> None:
     """Segment still images `batch_size` at a time and write the requested outputs."""
-    progress = tqdm(total=len(items), desc="images", unit="img", disable=not items)
+    with tqdm(total=len(items), desc="images", unit="img", disable=not items) as progress:
+        _predict_batches(seg, items, out_dir, kinds, threshold, batch_size, report, progress)
+
+
+def _predict_batches(seg, items, out_dir, kinds, threshold, batch_size, report, progress) -> None:
     for batch in _read_batches(items, batch_size, report, progress):
         probs = seg.predict_batch([rgb for _, rgb in batch], batch_size=batch_size)
         for (item, rgb), prob in zip(batch, probs, strict=True):
@@ -63,12 +75,13 @@ def predict_images(seg, items: list[Item], out_dir: Path, kinds: list[str], thre
             try:
                 for kind in kinds:
                     write_image(output_path(out_dir, item, kind), render(kind, rgb, mask))
+            except WriteError:
+                raise  # a full or read-only disk: every later write would fail too
             except (UserError, OSError) as exc:
                 report.fail(f"{item.path}: cannot write outputs ({exc})")
                 continue
             report.images += 1
         progress.update(len(batch))
-    progress.close()
 
 
 def _read_batches(items: list[Item], batch_size: int, report: Report, progress) -> Iterator[list]:
@@ -101,14 +114,20 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
         report.fail(failure)
     report.notes += found.notes
     paths = found.files
-    for note in report.notes if verbose else ():
-        print(f"note: {note}", file=sys.stderr)
     if not paths:
+        for note in report.notes if verbose else ():
+            print(f"note: {note}", file=sys.stderr)
         reason = f" ({report.failures[-1]})" if report.failures else ""
         raise UserError(f"no input images or videos{reason}")
     items = [Item(p, n, is_video(p)) for p, n in zip(paths, output_names(paths), strict=True)]
     check_no_input_overwritten(items, out_dir, kinds)
+    check_writable_folder(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in [out_dir, *(frames_dir(out_dir, i) for i in items if i.video and save_frames)]:
+        for path in remove_stale_temps(folder):
+            report.notes.append(f"{path}: removed, a temporary file of a killed run")
+    for note in report.notes if verbose else ():
+        print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
     predict_images(seg, [i for i in items if not i.video], out_dir, kinds, threshold, batch_size, report)
     for item in (i for i in items if i.video):

@@ -1,0 +1,179 @@
+"""Hostile conditions for `personseg predict`: videos that cannot be written completely, a full
+or read-only disk, temporary files of a killed run, models of the wrong shape."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import namedtuple
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import personseg.inference.video
+from personseg.files import write_image
+from personseg.inference.segmenter import Segmenter
+from tests.cli_run import assert_error, run_cli
+from tests.fakes import ChannelBackend
+from tests.test_predict import video_info, write_video
+
+
+@pytest.fixture
+def fake_backend(monkeypatch):
+    backend = ChannelBackend(64)
+    monkeypatch.setattr(Segmenter, "from_weights", classmethod(lambda cls, *a, **k: cls(backend)))
+    return backend
+
+
+def truncating_writer(monkeypatch, kinds_to_break=("overlay",)):
+    """cv2.VideoWriter whose files lose their tail on release, as on a full disk (no moov atom)."""
+    real = cv2.VideoWriter
+
+    class Writer:
+        def __init__(self, path, *args):
+            self.path, self.inner = path, real(path, *args)
+            self.broken = any(f"_{kind}." in Path(path).name or f".clip_{kind}." in Path(path).name
+                              for kind in kinds_to_break)
+
+        def isOpened(self):  # noqa: N802 - OpenCV's name
+            return self.inner.isOpened()
+
+        def write(self, frame):
+            self.inner.write(frame)
+
+        def release(self):
+            self.inner.release()
+            if self.broken and os.path.exists(self.path):
+                data = Path(self.path).read_bytes()
+                Path(self.path).write_bytes(data[: len(data) // 2])
+
+    monkeypatch.setattr(personseg.inference.video.cv2, "VideoWriter", Writer)
+
+
+def test_a_video_that_does_not_play_back_is_listed_and_removed(tmp_path, fake_backend, capsys, monkeypatch):
+    video = tmp_path / "clip.mp4"
+    write_video(video, frames=6, size=(64, 32), fps=10)
+    write_image(tmp_path / "ok.png", np.zeros((16, 16, 3), np.uint8))
+    truncating_writer(monkeypatch)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(capsys, "predict", video, tmp_path / "ok.png", "--out", out,
+                                "--save", "mask,overlay", "--save-frames")
+    assert code == 1 and "1 images" in stdout and "videos" not in stdout  # not counted as done
+    assert "clip_overlay.mp4: the written video does not play back (0 of 6 frames readable)" in err
+    assert sorted(p.name for p in out.iterdir()) == ["ok_mask.png", "ok_overlay.jpg"]  # no MP4s, no frames
+
+
+def test_a_full_disk_while_writing_a_video_stops_with_one_error_line(tmp_path, fake_backend, capsys,
+                                                                     monkeypatch):
+    video = tmp_path / "clip.mp4"
+    write_video(video, frames=6, size=(64, 32), fps=10)
+    truncating_writer(monkeypatch, kinds_to_break=("mask",))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(personseg.inference.video.shutil, "disk_usage", lambda path: usage(1, 1, 0))
+    out = tmp_path / "out"
+    assert_error(capsys, "predict", video, "--out", out, "--save", "mask",
+                 message=f"{out / 'clip_mask.mp4'}: cannot write: no space left on device (disk full)")
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("err,problem", [(errno.ENOSPC, "no space left on device (disk full)"),
+                                         (errno.EROFS, "read-only file system")])
+def test_a_full_disk_on_photos_is_said_plainly_and_stops(tmp_path, fake_backend, capsys, monkeypatch,
+                                                         err, problem):
+    """Was: 'cannot write outputs (1476762 requested and 1007616 written)', and on to the next photo."""
+    for i in range(3):
+        write_image(tmp_path / f"in/p{i}.png", np.zeros((16, 16, 3), np.uint8))
+    real, written = Path.write_bytes, []
+
+    def write_bytes(self, data):
+        if len(written) >= 2:
+            real(self, data[:10])
+            raise OSError(err, os.strerror(err))
+        written.append(self)
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    out = tmp_path / "out"
+    line = assert_error(capsys, "predict", tmp_path / "in", "--out", out, "--save", "mask",
+                        message=f"cannot write: {problem}")
+    assert "requested and" not in line
+    assert sorted(p.name for p in out.iterdir()) == ["p0_mask.png", "p1_mask.png"]  # complete files only
+
+
+def test_an_unwritable_out_is_refused_before_the_model_runs(tmp_path, fake_backend, capsys):
+    write_image(tmp_path / "p.png", np.zeros((16, 16, 3), np.uint8))
+    (tmp_path / "file").write_text("x")
+    assert_error(capsys, "predict", tmp_path / "p.png", "--out", tmp_path / "file" / "out",
+                 message="is a file, not a folder")
+    assert not fake_backend.batch_sizes
+
+
+def test_leftovers_of_a_killed_video_run_are_removed_by_the_next_run(tmp_path, fake_backend, capsys):
+    """kill -9 during a video leaves `.clip_mask.<pid>.<random>.tmp.mp4`; the next run removes it."""
+    video = tmp_path / "clip.mp4"
+    write_video(video, frames=4, size=(64, 32), fps=10)
+    out = tmp_path / "out"
+    out.mkdir()
+    code = (
+        "import sys, time\n"
+        "from personseg.files import atomic_path\n"
+        f"with atomic_path({str(out / 'clip_mask.mp4')!r}) as tmp:\n"
+        "    tmp.write_bytes(b'half a video')\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    assert child.stdout.readline().strip() == "writing"
+    (leftover,) = [p for p in out.iterdir() if p.name.startswith(".clip_mask.")]
+    # while the writer lives, another run leaves its file alone
+    assert run_cli(capsys, "predict", video, "--out", out, "--save", "overlay")[0] == 0
+    assert leftover.exists()
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert leftover.exists()  # kill -9: nothing cleaned up
+    code, _, err = run_cli(capsys, "predict", video, "--out", out, "--save", "mask")
+    assert code == 0 and f"{leftover}: removed, a temporary file of a killed run" in err
+    assert sorted(p.name for p in out.iterdir()) == ["clip_mask.mp4", "clip_overlay.mp4"]
+    assert video_info(out / "clip_mask.mp4")[0] == 4
+
+
+def test_old_style_leftovers_are_removed_once_an_hour_old(tmp_path, fake_backend, capsys):
+    write_image(tmp_path / "p.png", np.zeros((16, 16, 3), np.uint8))
+    out = tmp_path / "out"
+    out.mkdir()
+    fresh, old = out / ".p_mask.abcd1234.tmp.png", out / ".q_mask.abcd1234.tmp.png"
+    fresh.write_bytes(b"x")
+    old.write_bytes(b"x")
+    os.utime(old, (time.time() - 7200,) * 2)
+    assert run_cli(capsys, "predict", tmp_path / "p.png", "--out", out, "--save", "mask")[0] == 0
+    assert fresh.exists() and not old.exists()
+    shutil.rmtree(out)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="needs root to mount a tmpfs")
+def test_a_real_full_disk_while_writing_a_video(tmp_path, fake_backend, capsys):
+    """On a real 64 KiB tmpfs: was exit 0, '1 videos (20 frames)', MP4s that do not open."""
+    video = tmp_path / "noise.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        writer.write(rng.integers(0, 256, (120, 160, 3), np.uint8))
+    writer.release()
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        assert_error(capsys, "predict", video, "--out", disk, "--save", "overlay",
+                     message="noise_overlay.mp4: cannot write: no space left on device (disk full)")
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
