@@ -23,8 +23,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared"))
-# shipped file -> the name its recipe files carry in weights/ (unet.config.json, unet.minival.json, ...)
-MODELS = {"weights.h5": "unet", "weights/fast.h5": "fast", "weights/shallow.h5": "shallow"}
 HELD_OUT = ("ccp", "humanseg", "pennfudan")
 
 
@@ -47,13 +45,14 @@ def main() -> None:
     from personseg.evaluation.samples import coco_samples, prepared_samples
     from personseg.files import write_text
     from personseg.inference.segmenter import Segmenter
+    from personseg.pretrained import MODELS
 
     minival = args.coco / "annotations" / "instances_minival.json"
     sets = {"minival": coco_samples(minival, args.coco / "images")}
     for name in HELD_OUT if args.heldout else ():
         sets[name] = prepared_samples(args.heldout / name, "test")
-    models = {f"`{path}`": (lambda p=path: Segmenter.from_weights(REPO / p)) for path in MODELS
-              if (REPO / path).is_file()}
+    shipped = {model.repo_file: name for name, model in MODELS.items()}  # file -> recipe name
+    models = {f"`{path}`": (lambda p=path: Segmenter.from_weights(REPO / p)) for path in shipped}
     found = available_peers(args.peers_dir)
     for name, spec in PEERS.items():
         if name in found:
@@ -65,10 +64,9 @@ def main() -> None:
         seg = make()
         results[label] = {set_name: score(seg, samples) for set_name, samples in sets.items()}
         print(label, {k: round(v["iou"], 3) for k, v in results[label].items()}, flush=True)
-    for path, recipe in MODELS.items():
-        if f"`{path}`" in results:
-            write_text(REPO / "weights" / f"{recipe}.minival.json",
-                       json.dumps(results[f"`{path}`"]["minival"], indent=2) + "\n")
+    for path, recipe in shipped.items():
+        write_text(REPO / "weights" / f"{recipe}.minival.json",
+                   json.dumps(results[f"`{path}`"]["minival"], indent=2) + "\n")
     write_text(args.out, json.dumps({"sets": {k: len(v) for k, v in sets.items()}, "results": results},
                                     indent=2) + "\n")
     header = ["model", "minival IoU", "mean image IoU", "person-free pixels marked"] + [
