@@ -53,8 +53,12 @@ def _setup_runtime(config: TrainConfig):
         gpus = tf.config.list_logical_devices("GPU")
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices=devices)
+    if config.distribute == "multiworker":  # the cluster comes from TF_CONFIG
+        from personseg.training.distribute import multiworker_strategy
+
+        return multiworker_strategy()
     if config.distribute != "none":
-        raise OptionError("distribute", config.distribute, "choose none or mirrored")
+        raise OptionError("distribute", config.distribute, "choose none, mirrored or multiworker")
     return tf.distribute.get_strategy()
 
 
@@ -86,7 +90,20 @@ def export_inference_model(trained, size: int, path: Path):
 def train(
     config: TrainConfig, resume: bool = False, verbose: int = 2, extra_callbacks: list | None = None
 ) -> Path:
-    """Train (or resume) a run; return the run folder. See the module docstring for its files."""
+    """Train (or resume) a run; return the run folder. See the module docstring for its files.
+
+    With `distribute="multiworker"` every worker calls this; only the chief writes the run folder
+    (`personseg.training.distribute`)."""
+    if config.distribute == "multiworker":
+        from personseg.training.distribute import worker_view
+
+        with worker_view(config, resume) as this_worker:
+            _train(this_worker, resume, verbose, extra_callbacks)
+        return Path(config.out)
+    return _train(config, resume, verbose, extra_callbacks)
+
+
+def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: list | None) -> Path:
     run = Path(config.out)
     if resume:
         if not (run / "config.json").exists():
