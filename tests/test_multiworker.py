@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from personseg.errors import UserError
@@ -57,6 +58,20 @@ def test_other_workers_write_to_a_temporary_folder_seeded_from_the_run_when_resu
         assert local != run and (local / "config.json").is_file()
         assert (local / "backup" / "training_metadata.json").read_text() == '{"epoch": 1}'
     assert not local.exists()
+
+
+def test_input_shards_together_read_each_global_batch_once(tmp_path):
+    from personseg.data.pipeline import load_roots, train_dataset
+
+    roots = load_roots([str(make_root(tmp_path / "d", n=8))], "train")
+    options = dict(size=32, batch_size=4, steps_per_epoch=2, epochs=2, copy_paste=0.5)
+    whole = [image.numpy() for image, _ in train_dataset(roots, **options)]
+    shards = [[image.numpy() for image, _ in
+               train_dataset(roots, shard=(i, 2), shard_batch_size=2, **options)] for i in range(2)]
+    assert len(whole) == len(shards[0]) == len(shards[1]) == 4
+    for step, batch in enumerate(whole):
+        np.testing.assert_array_equal(batch[0::2], shards[0][step])
+        np.testing.assert_array_equal(batch[1::2], shards[1][step])
 
 
 def free_ports(n: int) -> list[int]:

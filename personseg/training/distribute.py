@@ -5,6 +5,8 @@ Every worker runs the same `personseg train` command with its own `TF_CONFIG` (t
 hold the same weights; only the chief (`chief` task, else worker 0) writes the run folder. The
 others write theirs to a temporary folder that is deleted at the end, as TensorFlow's
 multi-worker guide recommends (their callbacks still run: saving may need every worker).
+Each worker's input pipeline decodes only its share of every training batch (`sharded_dataset`);
+validation batches are split between the workers by tf.data's automatic sharding.
 
 Keras 3 (3.15) does not support this strategy out of the box (keras-team/keras#20585): `fit`
 reduces the first batch across replicas only to learn its shapes, and reduces scalar step
@@ -18,12 +20,12 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.training.config import TrainConfig
 
 
@@ -89,6 +91,23 @@ def worker_view(config: TrainConfig, resume: bool) -> Iterator[TrainConfig]:
             if (run / "backup").is_dir():
                 shutil.copytree(run / "backup", local / "backup")
         yield dataclasses.replace(config, out=str(local))
+
+
+def sharded_dataset(strategy, batch_size: int, make: Callable[..., object]):
+    """The training batches as one input pipeline per worker, each reading only its share.
+
+    `make(shard=(i, n), shard_batch_size=b)` builds pipeline i of n with per-replica batches of b
+    (`data.pipeline.train_dataset`); every global batch of `batch_size` is read exactly once."""
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise OptionError("batch_size", batch_size, f"must be a multiple of the {replicas} replicas "
+                          "(it is the global batch, split evenly between them)")
+
+    def pipeline(context):
+        return make(shard=(context.input_pipeline_id, context.num_input_pipelines),
+                    shard_batch_size=context.get_per_replica_batch_size(batch_size))
+
+    return strategy.distribute_datasets_from_function(pipeline)
 
 
 def multiworker_strategy():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -127,12 +128,19 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
         _finish(run, config, build_model(config.model, (None, None, 3), **config.model_options()), 0.0)
         return run
     maps = _teacher_maps(config, train_roots, run)
-    train_ds = data_lib.train_dataset(
+    make_train = partial(
+        data_lib.train_dataset,
         train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
         epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
         teacher_maps=maps, teacher_weight=config.teacher_weight, zoom=tuple(config.zoom),
         copy_paste=config.copy_paste,
     )
+    if config.distribute == "multiworker":  # each worker reads only its share of every batch
+        from personseg.training.distribute import sharded_dataset
+
+        train_ds = sharded_dataset(strategy, config.batch_size, make_train)
+    else:
+        train_ds = make_train()
     val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
 
     with strategy.scope():
