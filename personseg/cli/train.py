@@ -65,8 +65,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--mixed-precision", choices=["none", "float16", "bfloat16"],
                    default=d["mixed_precision"],
                    help="float16 on GPUs; bfloat16 on CPUs/TPUs that support it")
-    t.add_argument("--distribute", choices=["none", "mirrored"], default=d["distribute"],
-                   help="mirrored = tf.distribute.MirroredStrategy over all GPUs")
+    t.add_argument("--distribute", choices=["none", "mirrored", "multiworker"], default=d["distribute"],
+                   help="mirrored = tf.distribute.MirroredStrategy over all GPUs; multiworker = "
+                        "MultiWorkerMirroredStrategy over the machines in TF_CONFIG (run the same "
+                        "command on each; docs/training.md)")
     t.add_argument("--cpu-devices", type=int, default=d["cpu_devices"], help=argparse.SUPPRESS)
     t.add_argument("--zoom", type=_csv_floats, default=d["zoom"], metavar="MIN,MAX",
                    help="random scale range of the letterboxed photo (default: %(default)s)")

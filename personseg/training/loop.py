@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -53,8 +54,12 @@ def _setup_runtime(config: TrainConfig):
         gpus = tf.config.list_logical_devices("GPU")
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices=devices)
+    if config.distribute == "multiworker":  # the cluster comes from TF_CONFIG
+        from personseg.training.distribute import multiworker_strategy
+
+        return multiworker_strategy()
     if config.distribute != "none":
-        raise OptionError("distribute", config.distribute, "choose none or mirrored")
+        raise OptionError("distribute", config.distribute, "choose none, mirrored or multiworker")
     return tf.distribute.get_strategy()
 
 
@@ -86,7 +91,20 @@ def export_inference_model(trained, size: int, path: Path):
 def train(
     config: TrainConfig, resume: bool = False, verbose: int = 2, extra_callbacks: list | None = None
 ) -> Path:
-    """Train (or resume) a run; return the run folder. See the module docstring for its files."""
+    """Train (or resume) a run; return the run folder. See the module docstring for its files.
+
+    With `distribute="multiworker"` every worker calls this; only the chief writes the run folder
+    (`personseg.training.distribute`)."""
+    if config.distribute == "multiworker":
+        from personseg.training.distribute import worker_view
+
+        with worker_view(config, resume) as this_worker:
+            _train(this_worker, resume, verbose, extra_callbacks)
+        return Path(config.out)
+    return _train(config, resume, verbose, extra_callbacks)
+
+
+def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: list | None) -> Path:
     run = Path(config.out)
     if resume:
         if not (run / "config.json").exists():
@@ -110,12 +128,19 @@ def train(
         _finish(run, config, build_model(config.model, (None, None, 3), **config.model_options()), 0.0)
         return run
     maps = _teacher_maps(config, train_roots, run)
-    train_ds = data_lib.train_dataset(
+    make_train = partial(
+        data_lib.train_dataset,
         train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
         epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
         teacher_maps=maps, teacher_weight=config.teacher_weight, zoom=tuple(config.zoom),
         copy_paste=config.copy_paste,
     )
+    if config.distribute == "multiworker":  # each worker reads only its share of every batch
+        from personseg.training.distribute import sharded_dataset
+
+        train_ds = sharded_dataset(strategy, config.batch_size, make_train)
+    else:
+        train_ds = make_train()
     val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
 
     with strategy.scope():
