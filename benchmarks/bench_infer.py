@@ -1,8 +1,10 @@
 """Inference speed of the shipped models per backend → benchmarks/results/infer.json + infer.md.
 
 What docs/export.md's speed table comes from. Runs `personseg bench` with:
-  models        weights.h5 and weights/shallow.h5
-  sizes         256 and 512 (each model rebuilt / exported at that fixed size)
+  models        every shipped model (personseg.pretrained.MODELS: weights.h5, weights/fast.h5,
+                weights/shallow.h5)
+  sizes         224 and 256 (each model rebuilt / exported at that fixed size; the fast model
+                ships at 224, the others at 256)
   backends      keras, onnx, onnx-int8, tflite, tflite-int8 (int8 calibrated on shared photos)
   end to end    `personseg predict` code on 64 shared photos (mask + overlay written)
   peers         every published model whose file is found (personseg.backends.peers:
@@ -34,7 +36,12 @@ def default_arguments(user: list[str]) -> list[str]:
     if "--quick" not in user:  # a smoke run never overwrites the recorded results
         args += ["--out", "benchmarks/results/infer.json", "--markdown", "benchmarks/results/infer.md"]
     if "--weights" not in user:
-        args += ["--weights", "weights.h5", "--weights", "shallow.h5=weights/shallow.h5"]
+        from personseg.pretrained import MODELS
+
+        for name, model in MODELS.items():
+            args += ["--weights", f"{name}={model.repo_file}"]
+    if "--sizes" not in user:
+        args += ["--sizes", "224", "256"]
     if "--calibration" not in user and SHARED.is_dir():
         args += ["--calibration", str(SHARED / "ccp"), "--calibration", str(SHARED / "humanseg")]
     if "--e2e" not in user and SHARED.is_dir():
