@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from personseg.data.dataset_layout import pair_paths, split_dirs
 from personseg.data.manifest import Row, manifest_path, read_manifest, row_for, write_manifest
 from personseg.disk import remove_stale_temps
 from personseg.errors import OptionError
 from personseg.files import read_mask
+from personseg.progress import progress_bar
 from personseg.wording import plural
 
 MANIFEST_EVERY_S = 30.0
@@ -204,8 +203,8 @@ def run_jobs(worker: Callable[[Job], Row], jobs: list[Job], out: Path, split: st
     start = last_write = time.perf_counter()
     complete = False
     try:
-        with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"prepare {split}",
-                  unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
+        with progress_bar(total=len(jobs), initial=len(jobs) - len(todo), desc=f"prepare {split}",
+                          unit="img", dynamic_ncols=True) as bar:
             for result in run_pool(worker, todo, workers):
                 report.add(result)
                 reported.add(result.file)

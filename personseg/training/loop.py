@@ -28,7 +28,7 @@ from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
 from personseg.models import build_model
 from personseg.models.encoders import MOBILENETV2_PREFIXES
-from personseg.models.loading import at_size
+from personseg.models.loading import at_size, save_h5
 from personseg.training.config import TrainConfig
 from personseg.training.curves import plot_curves, read_log
 from personseg.training.losses import get_loss
@@ -84,7 +84,7 @@ def export_inference_model(trained, size: int, path: Path):
     """
     model = at_size(trained, size)
     with atomic_path(path) as tmp:
-        model.save(tmp)
+        save_h5(model, tmp)
     return model
 
 
@@ -181,9 +181,9 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_iou", mode="max", patience=config.patience)
         )
-    model.fit(
+    model.fit(  # shuffle=False: the dataset is already shuffled, deterministically by seed and epoch
         train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-        initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
+        initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, shuffle=False,
     )
     _finish(run, config, model, time.time() - started)
     return run
