@@ -43,7 +43,8 @@ def test_each_kind_is_written_with_the_documented_name_size_and_content(tmp_path
     large = random_image((150, 230), seed=1)
     write_image(tmp_path / "in" / "large.jpg", large)
     out = tmp_path / "out"
-    rc = main(["predict", str(tmp_path / "in"), "--out", str(out), "--save", "mask,overlay,cutout,blur"])
+    rc = main(["predict", str(tmp_path / "in"), "--out", str(out), "--save", "mask,overlay,cutout,blur",
+               "--edges", "sharp"])
     assert rc == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
         f"{stem}_{kind}" for stem in ("street", "large")

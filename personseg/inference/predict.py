@@ -28,7 +28,7 @@ from personseg.inference.outputs import (
     output_names,
     output_path,
 )
-from personseg.inference.render import render
+from personseg.inference.render import DEFAULT_BACKGROUND, Background, Look, render_all
 from personseg.inference.video import predict_video
 from personseg.wording import plural
 
@@ -60,21 +60,20 @@ class Report:
         return text
 
 
-def predict_images(seg, items: list[Item], out_dir: Path, kinds: list[str], threshold: float,
+def predict_images(seg, items: list[Item], out_dir: Path, kinds: list[str], look: Look,
                    batch_size: int, report: Report) -> None:
     """Segment still images `batch_size` at a time and write the requested outputs."""
     with tqdm(total=len(items), desc="images", unit="img", disable=not items) as progress:
-        _predict_batches(seg, items, out_dir, kinds, threshold, batch_size, report, progress)
+        _predict_batches(seg, items, out_dir, kinds, look, batch_size, report, progress)
 
 
-def _predict_batches(seg, items, out_dir, kinds, threshold, batch_size, report, progress) -> None:
+def _predict_batches(seg, items, out_dir, kinds, look, batch_size, report, progress) -> None:
     for batch in _read_batches(items, batch_size, report, progress):
         probs = seg.predict_batch([rgb for _, rgb in batch], batch_size=batch_size)
         for (item, rgb), prob in zip(batch, probs, strict=True):
-            mask = prob >= threshold
             try:
-                for kind in kinds:
-                    write_image(output_path(out_dir, item, kind), render(kind, rgb, mask))
+                for kind, picture in render_all(kinds, rgb, prob, look).items():
+                    write_image(output_path(out_dir, item, kind), picture)
             except WriteError:
                 raise  # a full or read-only disk: every later write would fail too
             except (UserError, OSError) as exc:
@@ -101,10 +100,13 @@ def _read_batches(items: list[Item], batch_size: int, report: Report, progress) 
 
 
 def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], threshold: float = 0.5,
-                batch_size: int = 8, save_frames: bool = False, verbose: bool = True) -> Report:
-    """Everything `personseg predict` does after loading the model; returns the report."""
-    if not 0.0 <= threshold <= 1.0:
-        raise OptionError("threshold", threshold, "must be between 0 and 1")
+                batch_size: int = 8, save_frames: bool = False, verbose: bool = True, *,
+                edges: str = "refined", background: Background = DEFAULT_BACKGROUND,
+                blur_strength: float = 0.03) -> Report:
+    """Everything `personseg predict` does after loading the model; returns the report.
+
+    `edges`, `background` and `blur_strength` say how the pictures look (`render.Look`)."""
+    look = Look(threshold, edges, background, blur_strength)
     if batch_size < 1:
         raise OptionError("batch_size", batch_size, "must be at least 1")
     out_dir = Path(out_dir)
@@ -129,8 +131,8 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
     for note in report.notes if verbose else ():
         print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
-    predict_images(seg, [i for i in items if not i.video], out_dir, kinds, threshold, batch_size, report)
+    predict_images(seg, [i for i in items if not i.video], out_dir, kinds, look, batch_size, report)
     for item in (i for i in items if i.video):
-        predict_video(seg, item, out_dir, kinds, threshold, batch_size, save_frames, report)
+        predict_video(seg, item, out_dir, kinds, look, batch_size, save_frames, report)
     report.seconds = time.perf_counter() - started
     return report

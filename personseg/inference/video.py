@@ -23,7 +23,7 @@ from tqdm import tqdm
 from personseg.errors import UserError, WriteError
 from personseg.files import atomic_path, write_image
 from personseg.inference.outputs import Item, frames_dir, output_path
-from personseg.inference.render import flatten, render
+from personseg.inference.render import Look, flatten, mask_image, render_all
 
 FULL_DISK_BYTES = 1 << 20  # less free space than this after a bad write: the disk is full
 
@@ -41,7 +41,7 @@ def check_video(tmp: Path, final: Path, frames: int) -> None:
                     "readable); not kept")
 
 
-def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], threshold: float, batch_size: int,
+def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], look: Look, batch_size: int,
                   save_frames: bool, report) -> None:
     """Segment every frame; write one `<name>_<kind>.mp4` per kind (same fps and size)."""
     capture = cv2.VideoCapture(str(item.path))
@@ -85,16 +85,17 @@ def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], threshold: f
             with tqdm(total=total, desc=item.path.name, unit="frame") as progress:
                 for prob in seg.iter_predict(frames(), batch_size=batch_size):
                     rgb = pending.popleft()
-                    mask = prob >= threshold
-                    for kind, writer in writers.items():
-                        picture = render(kind, rgb, mask)
+                    for kind, picture in render_all(kinds, rgb, prob, look).items():
+                        if picture.dtype == np.uint16:  # probs: 8 bits in a video
+                            picture = (picture >> 8).astype(np.uint8)
                         if picture.ndim == 2:
                             picture = np.repeat(picture[..., None], 3, axis=2)
                         elif picture.shape[2] == 4:
                             picture = flatten(picture)
-                        writer.write(cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+                        writers[kind].write(cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
                     if save_frames:
-                        write_image(frames_folder / f"{count:06d}_mask.png", render("mask", rgb, mask))
+                        mask = mask_image(prob >= look.threshold)
+                        write_image(frames_folder / f"{count:06d}_mask.png", mask)
                     count += 1
                     progress.update(1)
             for kind, writer in writers.items():  # finish every file, then check it plays back
