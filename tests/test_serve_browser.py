@@ -24,23 +24,11 @@ import requests
 
 from personseg.files import write_image
 from personseg.inference.sample_photos import sample_images
+from tests.browser import chromium, require_chromium, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.slow
-
-
-def require_chromium() -> None:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).is_file()]
-    if not missing:
-        return
-    reason = (f"{', '.join(missing)} absent: install Debian's chromium and chromium-driver "
-              "(apt-get install -y chromium chromium-driver; .ci/run does)")
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must run the browser test: {reason}")
-    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -82,27 +70,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    require_chromium()
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never fetch a browser
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,760", "--hide-scrollbars"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def wait_for(driver, condition, timeout: float = 90.0):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout).until(condition)
 
 
 COUNT_ALPHA = """

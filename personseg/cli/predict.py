@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=0.5, help="person if probability ≥ this")
     add_look_arguments(p)
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--smooth", type=float, default=0.0, metavar="S",
+                   help="videos: temporal smoothing of the probabilities, 0 (off, default) to <1; "
+                        "e.g. 0.6 steadies flickering masks (motion-aware: moving parts stay sharp)")
     p.add_argument("--save-frames", action="store_true",
                    help="videos: also write every frame's mask as <name>_frames/NNNNNN_mask.png")
 
@@ -34,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     seg = load_segmenter(args)
     report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,
                          batch_size=args.batch_size, save_frames=args.save_frames, edges=args.edges,
-                         background=args.background, blur_strength=args.blur_strength)
+                         background=args.background, blur_strength=args.blur_strength,
+                         smooth=args.smooth)
     print(report.summary())
     if report.failures:
         print(f"{len(report.failures)} input(s) failed:", file=sys.stderr)

@@ -29,6 +29,7 @@ from personseg.inference.outputs import (
     output_path,
 )
 from personseg.inference.render import DEFAULT_BACKGROUND, Background, Look, render_all
+from personseg.inference.temporal import TemporalSmoother
 from personseg.inference.video import predict_video
 from personseg.wording import plural
 
@@ -102,11 +103,13 @@ def _read_batches(items: list[Item], batch_size: int, report: Report, progress) 
 def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], threshold: float = 0.5,
                 batch_size: int = 8, save_frames: bool = False, verbose: bool = True, *,
                 edges: str = "refined", background: Background = DEFAULT_BACKGROUND,
-                blur_strength: float = 0.03) -> Report:
+                blur_strength: float = 0.03, smooth: float = 0.0) -> Report:
     """Everything `personseg predict` does after loading the model; returns the report.
 
-    `edges`, `background` and `blur_strength` say how the pictures look (`render.Look`)."""
+    `edges`, `background` and `blur_strength` say how the pictures look (`render.Look`);
+    `smooth` in [0, 1) averages video probabilities over time (`temporal`; 0: off)."""
     look = Look(threshold, edges, background, blur_strength)
+    TemporalSmoother(smooth)  # checks the value before any work
     if batch_size < 1:
         raise OptionError("batch_size", batch_size, "must be at least 1")
     out_dir = Path(out_dir)
@@ -133,6 +136,6 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
     started = time.perf_counter()
     predict_images(seg, [i for i in items if not i.video], out_dir, kinds, look, batch_size, report)
     for item in (i for i in items if i.video):
-        predict_video(seg, item, out_dir, kinds, look, batch_size, save_frames, report)
+        predict_video(seg, item, out_dir, kinds, look, batch_size, save_frames, report, smooth)
     report.seconds = time.perf_counter() - started
     return report
