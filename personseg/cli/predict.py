@@ -20,6 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=0.5, help="person if probability ≥ this")
     add_look_arguments(p)
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--overwrite", action="store_true",
+                   help="redo inputs whose outputs exist (default: skip them, so a rerun resumes)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="threads decoding photos ahead of the model (default 2)")
     p.add_argument("--smooth", type=float, default=0.0, metavar="S",
                    help="videos: temporal smoothing of the probabilities, 0 (off, default) to <1; "
                         "e.g. 0.6 steadies flickering masks (motion-aware: moving parts stay sharp)")
@@ -38,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,
                          batch_size=args.batch_size, save_frames=args.save_frames, edges=args.edges,
                          background=args.background, blur_strength=args.blur_strength,
-                         smooth=args.smooth)
+                         smooth=args.smooth, overwrite=args.overwrite, workers=args.workers)
     print(report.summary())
     if report.failures:
         print(f"{len(report.failures)} input(s) failed:", file=sys.stderr)
