@@ -5,7 +5,8 @@ The folder holds real photos: the held-out person-mask photos from ../shared/dat
 (else the package's sample photos), copied over and over until it has N files. Each run is the
 real command in a subprocess (packaged model on ONNX Runtime, `--save mask,overlay`); its
 memory (VmRSS) is sampled every 0.25 s. Then the same command again: everything is skipped
-(resume).
+(resume). The machine's load average is recorded with each run: images/s on a 2-core machine
+shared with training runs is a lower bound.
 
     python benchmarks/bench_folder.py                      # JSON to stdout
     python benchmarks/bench_folder.py --out benchmarks/results/folder.json
@@ -54,6 +55,7 @@ def run(folder: Path, out: Path, extra: list[str]) -> dict:
     command = [sys.executable, "-m", "personseg", "predict", str(folder), "--out", str(out),
                "--save", "mask,overlay", *extra]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     samples = []
@@ -73,6 +75,7 @@ def run(folder: Path, out: Path, extra: list[str]) -> dict:
     tail = [mb for t, mb in samples if t > samples[-1][0] / 2] if samples else []
     return {"summary": summary, "images_per_s": float(rate.group(1)) if rate else None,
             "wall_seconds": round(time.perf_counter() - started, 1),
+            "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "peak_rss_mb": max((mb for _, mb in samples), default=None),
             "second_half_rss_mb": [min(tail), max(tail)] if tail else None,
             "rss_mb_timeline": samples[:: max(1, len(samples) // 20)]}
