@@ -12,6 +12,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	@# opencv-contrib-python-headless replaced opencv-python-headless (both install cv2/): a venv
+	@# made before that gets a clean cv2 from contrib alone
+	if $(BIN)/pip show -q opencv-python-headless 2>/dev/null; then \
+		$(BIN)/pip uninstall -q -y opencv-python-headless opencv-contrib-python-headless; fi
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "curves": ("curves", "plot training curves from a run folder"),
     "export": ("export", "export a model to ONNX, TFLite or SavedModel"),
     "bench": ("bench", "inference latency/throughput benchmark per backend"),
+    "serve": ("serve", "a local web page (drop a photo, get its cut-out) and POST /v1/segment"),
 }
 
 

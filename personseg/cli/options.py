@@ -1,5 +1,6 @@
-"""Options several commands share: the model to run (predict, evaluate, grid), the ground truth
-to score against (evaluate, grid) and the prepared output (prepare, prepare-folder)."""
+"""Options several commands share: the model to run (predict, evaluate, grid, serve), how the
+pictures look (predict, serve), the ground truth to score against (evaluate, grid) and the
+prepared output (prepare, prepare-folder)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,19 @@ def load_segmenter(args: argparse.Namespace):
         name = args.weights.split(":", 1)[1] if args.weights else None
         return Segmenter.pretrained(name, backend=args.backend, tta=args.tta, **options)
     return Segmenter.from_weights(args.weights, backend=args.backend, tta=args.tta, **options)
+
+
+def add_look_arguments(p: argparse.ArgumentParser) -> None:
+    """How cut-outs, blurred and replaced backgrounds look (predict, serve)."""
+    g = p.add_argument_group("look of cutout, blur and replace")
+    g.add_argument("--edges", choices=["sharp", "soft", "refined"], default="refined",
+                   help="alpha edge: sharp (0/1 mask), soft (probability ramp), refined (soft, "
+                        "snapped to the photo's edges by a guided filter; default)")
+    g.add_argument("--background", default="white", metavar="COLOR|IMAGE",
+                   help="replace: a colour name, #rrggbb, R,G,B, or an image file (scaled to cover); "
+                        "default white")
+    g.add_argument("--blur-strength", type=float, default=0.03, metavar="S",
+                   help="blur: Gaussian sigma as a fraction of the longer side (default 0.03)")
 
 
 def add_ground_truth_arguments(p: argparse.ArgumentParser) -> None:
