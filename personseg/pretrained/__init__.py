@@ -28,6 +28,7 @@ class PretrainedModel:
 
 MODELS = {
     "unet": PretrainedModel("unet", "the most accurate shipped model (U-Net on MobileNetV2)", "weights.h5"),
+    "fast": PretrainedModel("fast", "real-time model: a narrow U-Net at 224×224", "weights/fast.h5"),
     "shallow": PretrainedModel("shallow", "the seed's shallow encoder-decoder", "weights/shallow.h5"),
 }
 DEFAULT = "unet"
