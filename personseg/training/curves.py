@@ -35,6 +35,6 @@ def plot_curves(log_csv: str | Path, out_png: str | Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    out_png = Path(out_png)
-    fig.savefig(out_png, dpi=110)
-    return out_png
+    from personseg.files import save_figure  # OpenCV only when a figure is written
+
+    return save_figure(fig, out_png, dpi=110)  # atomic: never a half-drawn curves.png
