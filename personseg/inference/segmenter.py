@@ -70,7 +70,8 @@ class Segmenter:
             probs = (probs + mirrored[:, :, ::-1]) / 2
         expected = (len(images), self.size, self.size)
         if probs.shape != expected:
-            raise RuntimeError(f"backend returned shape {probs.shape}, expected {expected}")
+            raise UserError(f"the model returned shape {probs.shape} for {len(images)} RGB image(s) of "
+                            f"{self.size}×{self.size}; expected one person probability per pixel, {expected}")
         return [np.clip(unletterbox(p, geo), 0.0, 1.0) for p, geo in zip(probs, geometries, strict=True)]
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
