@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from personseg.backends import Backend, load_backend
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.files import to_rgb
 from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_image, unletterbox
 
@@ -48,7 +48,7 @@ class Segmenter:
     def iter_predict(self, images: Iterable[np.ndarray], batch_size: int = 8) -> Iterator[np.ndarray]:
         """Like `predict_batch`, but lazy: only one batch of inputs is held at a time (video)."""
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise OptionError("batch_size", batch_size, "must be at least 1")
         chunk: list[np.ndarray] = []
         for image in images:
             chunk.append(image)
