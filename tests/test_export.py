@@ -13,6 +13,7 @@ from personseg.export import converters
 from personseg.export.exporter import default_out, export_model
 from personseg.inference.sample_photos import sample_images
 from personseg.inference.segmenter import Segmenter
+from tests.cli_run import assert_error
 from tests.conftest import PERSON_MASKS, REPO
 from tests.export_helpers import save_random_model, train_blob_model, write_calibration_photos
 
@@ -145,8 +146,8 @@ def test_cli_export_prints_parity_and_fails_with_exit_2(random_weights, tmp_path
     assert main(["export", "--weights", str(random_weights), "--format", "onnx", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "grace_hopper" in printed and "agreement" in printed
-    assert main(["export", "--weights", str(tmp_path / "none.h5"), "--format", "onnx"]) == 2
-    assert "model file not found" in capsys.readouterr().err
+    assert_error(capsys, "export", "--weights", tmp_path / "none.h5", "--format", "onnx",
+                 message="model file not found")
 
 
 @pytest.mark.slow
