@@ -42,6 +42,7 @@ def main() -> None:
     from personseg.backends import mediapipe as mediapipe_peer
     from personseg.evaluation.evaluate import evaluate
     from personseg.evaluation.samples import coco_samples
+    from personseg.files import write_text
     from personseg.inference.segmenter import Segmenter
 
     samples = coco_samples(args.coco / "annotations" / "instances_minival.json", args.coco / "images")
@@ -50,7 +51,7 @@ def main() -> None:
     for name, recipe in MODELS.items():
         summary = evaluate(Segmenter.from_weights(REPO / name), samples).summary()
         out = REPO / "weights" / f"{recipe}.minival.json"
-        out.write_text(json.dumps(summary, indent=2) + "\n")
+        write_text(out, json.dumps(summary, indent=2) + "\n")  # atomic
         print(f"wrote {out.relative_to(REPO)}")
         lines.append(row(f"`{name}`", summary))
     model = mediapipe_peer.find_model()

@@ -123,3 +123,28 @@ def test_an_unforeseen_os_error_is_one_line_not_a_traceback(tmp_path, capsys, fa
     write_image(tmp_path / "p.png", np.zeros((8, 8, 3), np.uint8))
     code, _, err = run_cli(capsys, "predict", tmp_path / "p.png", "--out", tmp_path / "out")
     assert code == 2 and err.strip().splitlines()[-1] == f"error: {tmp_path / 'weird'}: Is a directory"
+
+
+def test_evaluate_refuses_a_truncated_photo(tmp_path, capsys, fake_backend):
+    import cv2
+
+    root = make_root(tmp_path / "data", n=2, split="val")
+    photo = root / "images/val/img000.jpg"
+    cv2.imwrite(str(photo), cv2.imread(str(root / "images/val/img000.png")))
+    (root / "images/val/img000.png").unlink()
+    photo.write_bytes(photo.read_bytes()[:-300])
+    assert_error(capsys, "evaluate", "--data", root, message=f"{photo}: not a readable image")
+
+
+@pytest.mark.parametrize("text,message", [
+    ('{"data": ["d"], "val": ["v"], "out": "r", "size": "big"}', "config.json: not a valid run config"),
+    ('{"data": ["d"], "val": ["v"], "out": "r", "batch_size": 0}',
+     "config.json: batch_size=0: must be at least 1"),
+    ('{"out": "r"}', "config.json: not a valid run config"),
+    ("[1, 2]", "config.json: not a run config"),
+    ('{"data": ', "config.json: cannot read run config"),
+])
+def test_resume_with_a_damaged_config_json(tmp_path, capsys, text, message):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(text)
+    assert_error(capsys, "train", "--out", tmp_path / "run", "--resume", message=message)

@@ -227,3 +227,15 @@ def test_a_model_file_that_is_not_a_person_segmenter_is_named_with_what_was_expe
                         message=message)
     assert "not found" not in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_truncated_photo_is_reported_and_the_rest_segmented(tmp_path, fake_backend, capsys):
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(tmp_path / "cut.jpg"), rng.integers(0, 255, (40, 60, 3), np.uint8))
+    data = (tmp_path / "cut.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    write_image(tmp_path / "ok.png", np.zeros((16, 16, 3), np.uint8))
+    code, _, err = run_cli(capsys, "predict", tmp_path / "cut.jpg", tmp_path / "ok.png",
+                           "--out", tmp_path / "out", "--save", "mask")
+    assert code == 1 and f"{tmp_path / 'cut.jpg'}: not a readable image (corrupt" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ok_mask.png"]

@@ -136,5 +136,12 @@ class TrainConfig:
             values = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"{path}: cannot read run config ({exc})") from exc
+        if not isinstance(values, dict):
+            raise UserError(f"{path}: not a run config (expected a JSON object)")
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        try:
+            return cls(**{k: v for k, v in values.items() if k in known})
+        except OptionError as exc:
+            raise UserError(f"{path}: {exc}") from None
+        except (TypeError, ValueError) as exc:  # a field missing or of the wrong type
+            raise UserError(f"{path}: not a valid run config ({exc})") from None
