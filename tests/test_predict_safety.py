@@ -239,3 +239,25 @@ def test_a_truncated_photo_is_reported_and_the_rest_segmented(tmp_path, fake_bac
                            "--out", tmp_path / "out", "--save", "mask")
     assert code == 1 and f"{tmp_path / 'cut.jpg'}: not a readable image (corrupt" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ok_mask.png"]
+
+
+def test_ctrl_c_in_the_middle_of_a_video_leaves_nothing_of_it(tmp_path, fake_backend, capsys, monkeypatch):
+    import personseg.inference.video as video_module
+
+    video = tmp_path / "clip.mp4"
+    write_video(video, frames=6, size=(64, 32), fps=10)
+    write_image(tmp_path / "ok.png", np.zeros((16, 16, 3), np.uint8))
+    real, calls = video_module.render, []
+
+    def render(kind, rgb, mask):
+        calls.append(kind)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(kind, rgb, mask)
+
+    monkeypatch.setattr(video_module, "render", render)
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, "predict", tmp_path / "ok.png", video, "--out", out, "--save", "mask",
+                           "--save-frames")
+    assert code == 130 and "interrupted" in err
+    assert sorted(p.name for p in out.iterdir()) == ["ok_mask.png"]  # the photo done before stays
