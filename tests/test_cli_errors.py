@@ -148,3 +148,22 @@ def test_resume_with_a_damaged_config_json(tmp_path, capsys, text, message):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(text)
     assert_error(capsys, "train", "--out", tmp_path / "run", "--resume", message=message)
+
+
+def test_a_full_disk_when_evaluate_writes_its_csv(tmp_path, capsys, fake_backend, monkeypatch):
+    from pathlib import Path
+
+    root = make_root(tmp_path / "data", n=2, split="val")
+    real = Path.write_text
+
+    def write_text(self, text, *args, **kwargs):
+        if self.name.endswith(".tmp.csv"):
+            real(self, text[:5])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    csv = tmp_path / "per_image.csv"
+    assert_error(capsys, "evaluate", "--data", root, "--csv", csv,
+                 message=f"{csv}: cannot write: no space left on device (disk full)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
