@@ -70,7 +70,7 @@ def check_decodable(pairs: Iterable[Pair]) -> None:
         raise _error(bad, "fix or remove it (and its pair) before training")
 
 
-def decode_failure(roots) -> UserError | None:
+def decode_failure(roots: list) -> UserError | None:
     """After TensorFlow failed on some file mid-training: decode every file and name the bad ones
     (None if all decode, so the original error stands)."""
     bad = [(path, problem) for path, mask in _files(p for root in roots for p in root.pairs)

@@ -166,7 +166,7 @@ def _teacher_maps(config: TrainConfig, roots, run: Path):
 
 
 class _EpochStats(keras.callbacks.Callback):
-    """Adds the learning rate and training images/s to each epoch's logs (before CSVLogger)."""
+    """Adds the learning rate and training images/s to each epoch's logs (before Checkpoints logs them)."""
 
     def __init__(self, optimizer, images_per_epoch: int):
         super().__init__()
