@@ -200,9 +200,16 @@ def test_early_stopping_survives_a_resume(tmp_path):
     assert log_epochs(b) == ["0", "1"]
 
 
-def test_a_truncated_photo_is_named_before_training_and_nothing_is_written(tmp_path, capsys):
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_truncated_photo_is_named_before_training_and_nothing_is_written(tmp_path, capsys, suffix):
+    import cv2
+
     config = tiny_config(tmp_path)
-    photo = tmp_path / "data/images/train/img003.png"
+    png = tmp_path / "data/images/train/img003.png"
+    photo = png.with_suffix(suffix)
+    cv2.imwrite(str(photo), cv2.imread(str(png)))
+    if suffix != ".png":
+        png.unlink()
     photo.write_bytes(photo.read_bytes()[:-200])  # header intact: sizes still read
     run = Path(config.out)
     assert_error(capsys, "train", "--data", *config.data, "--val", *config.val, "--out", run,
