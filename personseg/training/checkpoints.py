@@ -82,7 +82,8 @@ class Checkpoints(keras.callbacks.Callback):
         row = {"epoch": epoch, **{k: _number(v) for k, v in (logs or {}).items()}}
         state.rows = [r for r in state.rows if r["epoch"] < epoch] + [row]
         value = row.get("val_iou")
-        if value is not None and (state.best is None or value > state.best["val_iou"]):
+        improved = value is not None and (state.best is None or value > state.best["val_iou"])
+        if improved:
             state.best = {"epoch": epoch, "val_iou": value, "file": f"best-{epoch + 1:04d}.keras"}
             with atomic_path(self.backup / state.best["file"], durable=True) as tmp:
                 self.model.save(tmp)
@@ -96,7 +97,7 @@ class Checkpoints(keras.callbacks.Callback):
         write_text(self.backup / meta, json.dumps(info, indent=1) + "\n")
         with atomic_path(self.backup / weights, durable=True, suffix=".weights.h5") as tmp:
             self.model.save_weights(tmp)  # the commit
-        if state.best:
+        if improved:  # otherwise best.keras already is the committed best
             publish(self.backup / state.best["file"], self.run / "best.keras")
         prune(self.backup, state.epoch)
         if state.stopped:
