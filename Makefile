@@ -1,16 +1,21 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   create .venv, install, segment a bundled sample photo with weights.h5
 #   make test   create .venv, install, lint and run the whole test suite
+#   make lab    create .venv, install (JupyterLab included), open the notebooks in JupyterLab
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test lint lab clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	@# opencv-contrib-python-headless replaced opencv-python-headless (both install cv2/): a venv
+	@# made before that gets a clean cv2 from contrib alone
+	if $(BIN)/pip show -q opencv-python-headless 2>/dev/null; then \
+		$(BIN)/pip uninstall -q -y opencv-python-headless opencv-contrib-python-headless; fi
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
@@ -19,6 +24,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/personseg predict assets/grace_hopper.jpg --weights weights.h5 --out out/demo --save mask,overlay,cutout,blur
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
 
 lint: $(STAMP)
 	$(BIN)/ruff check personseg tests benchmarks scripts

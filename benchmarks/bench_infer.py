@@ -1,12 +1,16 @@
 """Inference speed of the shipped models per backend → benchmarks/results/infer.json + infer.md.
 
 What docs/export.md's speed table comes from. Runs `personseg bench` with:
-  models        weights.h5 and weights/shallow.h5
-  sizes         256 and 512 (each model rebuilt / exported at that fixed size)
+  models        every shipped model (personseg.pretrained.MODELS: weights.h5, weights/fast.h5,
+                weights/shallow.h5)
+  sizes         224 and 256 (each model rebuilt / exported at that fixed size; the fast model
+                ships at 224, the others at 256)
   backends      keras, onnx, onnx-int8, tflite, tflite-int8 (int8 calibrated on shared photos)
   end to end    `personseg predict` code on 64 shared photos (mask + overlay written)
-  peer          MediaPipe's selfie segmenter (its .tflite is fetched with `pip download
-                mediapipe==0.10.21 --no-deps` into ~/.cache/personseg/mediapipe when missing)
+  peers         every published model whose file is found (personseg.backends.peers:
+                ../shared/weights/peers), at its own input size; MediaPipe's selfie .tflite is
+                fetched with `pip download mediapipe==0.10.21 --no-deps` into
+                ~/.cache/personseg/mediapipe when it is nowhere else
 
     python benchmarks/bench_infer.py             # the full run (~15-30 min on 2 cores)
     python benchmarks/bench_infer.py --quick     # smoke run
@@ -32,7 +36,12 @@ def default_arguments(user: list[str]) -> list[str]:
     if "--quick" not in user:  # a smoke run never overwrites the recorded results
         args += ["--out", "benchmarks/results/infer.json", "--markdown", "benchmarks/results/infer.md"]
     if "--weights" not in user:
-        args += ["--weights", "weights.h5", "--weights", "shallow.h5=weights/shallow.h5"]
+        from personseg.pretrained import MODELS
+
+        for name, model in MODELS.items():
+            args += ["--weights", f"{name}={model.repo_file}"]
+    if "--sizes" not in user:
+        args += ["--sizes", "224", "256"]
     if "--calibration" not in user and SHARED.is_dir():
         args += ["--calibration", str(SHARED / "ccp"), "--calibration", str(SHARED / "humanseg")]
     if "--e2e" not in user and SHARED.is_dir():
@@ -41,12 +50,12 @@ def default_arguments(user: list[str]) -> list[str]:
 
 
 def main() -> int:
-    from personseg.backends import mediapipe as mediapipe_peer
+    from personseg.backends.peers import locate_peer
     from personseg.cli import main as cli_main
 
     os.chdir(REPO)
     user = sys.argv[1:]
-    if "--mediapipe" not in user and mediapipe_peer.find_model() is None:
+    if "--peers" not in user and locate_peer("mediapipe-selfie") is None:
         user = ["--fetch-mediapipe", *user]
     command = "python benchmarks/bench_infer.py " + shlex.join(sys.argv[1:])
     return cli_main(["bench", *default_arguments(user), *user, "--record-command", command.strip()])

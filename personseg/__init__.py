@@ -2,7 +2,8 @@
 
 The pipeline is the package tree: `data` (COCO → prepared masks → tf.data) → `models` →
 `training` → `evaluation`, and `inference` (Segmenter, predict, render) over `backends`
-(Keras, ONNX Runtime, LiteRT, SavedModel), `export`, `bench`; `cli` is the command line.
+(Keras, ONNX Runtime, LiteRT, SavedModel, published `peer:NAME` models), `export`, `bench`; `cli` is
+the command line.
 """
 
 __version__ = "0.1.0"

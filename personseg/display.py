@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import sys
 
+DPI = 80  # show()'s resolution: figures up to 12 in wide (960 px) display at their own size
 
-def show(fig, dpi: int = 80) -> None:
+
+def show(fig, dpi: int = DPI) -> None:
     """Display a matplotlib figure (pyplot's or a plain `Figure`) as a PNG in the notebook."""
     from IPython.display import Image, display
 

@@ -80,6 +80,22 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def as_rgb(image) -> np.ndarray:
+    """Any image a user hands over → H×W×3 uint8 RGB: a file path, the file's bytes, a PIL image,
+    or an H×W[×1|3|4] uint8 array. Files and bytes are decoded with their EXIF orientation."""
+    if isinstance(image, (str, os.PathLike)):
+        return read_rgb(image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        data = np.frombuffer(image, np.uint8)
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        if decoded is None:
+            raise UserError("image bytes: not a readable image (corrupt or unsupported format)")
+        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    if hasattr(image, "convert") and hasattr(image, "size"):  # a PIL image, without importing PIL
+        return np.asarray(image.convert("RGB"))
+    return to_rgb(image)
+
+
 def temp_name_prefix(path: Path) -> str:
     """Prefix of `atomic_path`'s temporary files for `path`: hidden, and carrying the writer's
     process id so `remove_stale_temps` can tell a dead writer's leftovers from a live one's."""

@@ -1,14 +1,17 @@
-"""The README's results table: `personseg evaluate` of the shipped weights on COCO minival.
+"""The README's accuracy table: every shipped model and every peer, scored by `personseg evaluate`'s
+code on COCO minival and on the held-out splits of the three person-mask sets.
 
-    .venv/bin/python scripts/results_table.py
+    .venv/bin/python scripts/results_table.py --heldout data
 
-Scores `weights.h5` and `weights/shallow.h5` against `../shared/data/coco-person-mini` minival at
-each image's original resolution (threshold 0.5), writes `weights/unet.minival.json` and
-`weights/shallow.minival.json` (what `tests/test_shipped_weights.py` checks `personseg evaluate`
-against) and prints a Markdown table.
-MediaPipe's selfie segmenter is scored the same way, through the same letterboxing, when its
-model is available (`personseg bench --fetch-mediapipe` caches it); its figures are printed, not
-recorded.
+Each image is scored at its original resolution (letterboxed into the model and back), threshold
+0.5, pooled over the set. COCO minival: `../shared/data/coco-person-mini` (62 images, 30 without
+anyone). Held-out splits: `DATA/{ccp,humanseg,pennfudan}` prepared with
+`personseg prepare-folder --holdout 5` (split `test`: 1 in 5 pairs by the SHA-1 of the file stem;
+no shipped model trained on them). Writes `weights/<name>.minival.json` (what
+`tests/test_shipped_weights.py` checks `personseg evaluate` against) and
+`benchmarks/results/accuracy.json` (every figure), and prints the Markdown table.
+Peers are found as `personseg.backends.peers` says; those trained on COCO train images are
+marked: minival is not held out for them, so their minival figures are optimistic.
 """
 
 from __future__ import annotations
@@ -19,46 +22,61 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-COCO = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared")) / "data" / "coco-person-mini"
-# shipped file -> the name its recipe files carry in weights/ (unet.config.json, unet.minival.json, ...)
-MODELS = {"weights.h5": "unet", "weights/shallow.h5": "shallow"}
-COLUMNS = [("iou", "pooled IoU"), ("mean_image_iou", "mean image IoU"), ("dice", "pooled Dice"),
-           ("accuracy", "pixel accuracy"), ("precision", "precision"), ("recall", "recall"),
-           ("empty_fp_rate", "person pixels on person-free images")]
+SHARED = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared"))
+HELD_OUT = ("ccp", "humanseg", "pennfudan")
 
 
-def row(name: str, summary: dict) -> str:
-    cells = [f"{summary[key]:.3f}" if key != "empty_fp_rate" else f"{summary[key]:.1%}" for key, _ in COLUMNS]
-    return f"| {name} | " + " | ".join(cells) + f" | {summary['best_threshold']:g} |"
+def score(seg, samples) -> dict:
+    from personseg.evaluation.evaluate import evaluate
+
+    return evaluate(seg, samples, progress=False).summary()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--coco", type=Path, default=COCO, help="coco-person-mini folder")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--coco", type=Path, default=SHARED / "data" / "coco-person-mini")
+    parser.add_argument("--heldout", type=Path, help="folder with prepared ccp/, humanseg/, pennfudan/")
+    parser.add_argument("--peers-dir", type=Path, help="peer model files (default: as personseg finds them)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "accuracy.json")
     args = parser.parse_args()
 
-    from personseg.backends import mediapipe as mediapipe_peer
-    from personseg.evaluation.evaluate import evaluate
-    from personseg.evaluation.samples import coco_samples
+    from personseg.backends.peers import PEERS, available_peers
+    from personseg.evaluation.samples import coco_samples, prepared_samples
     from personseg.files import write_text
     from personseg.inference.segmenter import Segmenter
+    from personseg.pretrained import MODELS
 
-    samples = coco_samples(args.coco / "annotations" / "instances_minival.json", args.coco / "images")
-    lines = ["| model | " + " | ".join(title for _, title in COLUMNS) + " | best threshold |",
-             "|---" * (len(COLUMNS) + 2) + "|"]
-    for name, recipe in MODELS.items():
-        summary = evaluate(Segmenter.from_weights(REPO / name), samples).summary()
-        out = REPO / "weights" / f"{recipe}.minival.json"
-        write_text(out, json.dumps(summary, indent=2) + "\n")  # atomic
-        print(f"wrote {out.relative_to(REPO)}")
-        lines.append(row(f"`{name}`", summary))
-    model = mediapipe_peer.find_model()
-    if model is not None:
-        peer = Segmenter(mediapipe_peer.MediaPipeSelfie(model))
-        name = f"MediaPipe selfie {mediapipe_peer.VERSION} (peer)"
-        lines.append(row(name, evaluate(peer, samples).summary()))
+    minival = args.coco / "annotations" / "instances_minival.json"
+    sets = {"minival": coco_samples(minival, args.coco / "images")}
+    for name in HELD_OUT if args.heldout else ():
+        sets[name] = prepared_samples(args.heldout / name, "test")
+    shipped = {model.repo_file: name for name, model in MODELS.items()}  # file -> recipe name
+    models = {f"`{path}`": (lambda p=path: Segmenter.from_weights(REPO / p)) for path in shipped}
+    found = available_peers(args.peers_dir)
+    for name, spec in PEERS.items():
+        if name in found:
+            mark = " †" if spec.coco_trained else ""
+            models[f"`peer:{name}`{mark}"] = lambda n=name: Segmenter.from_weights(f"peer:{n}",
+                                                                                    peers_dir=args.peers_dir)
+    results: dict[str, dict] = {}
+    for label, make in models.items():
+        seg = make()
+        results[label] = {set_name: score(seg, samples) for set_name, samples in sets.items()}
+        print(label, {k: round(v["iou"], 3) for k, v in results[label].items()}, flush=True)
+    for path, recipe in shipped.items():
+        write_text(REPO / "weights" / f"{recipe}.minival.json",
+                   json.dumps(results[f"`{path}`"]["minival"], indent=2) + "\n")
+    write_text(args.out, json.dumps({"sets": {k: len(v) for k, v in sets.items()}, "results": results},
+                                    indent=2) + "\n")
+    header = ["model", "minival IoU", "mean image IoU", "person-free pixels marked"] + [
+        f"{name} test IoU" for name in sets if name != "minival"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for label, by_set in results.items():
+        m = by_set["minival"]
+        cells = [label, f"{m['iou']:.3f}", f"{m['mean_image_iou']:.3f}", f"{m['empty_fp_rate']:.2%}"]
+        cells += [f"{by_set[name]['iou']:.3f}" for name in sets if name != "minival"]
+        lines.append("| " + " | ".join(cells) + " |")
     print("\n".join(lines))
 
 

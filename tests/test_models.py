@@ -133,3 +133,70 @@ def test_encoder_batchnorm_is_frozen_and_decoder_is_not():
     assert not model.get_layer("bn_Conv1").trainable
     assert model.get_layer("dec0_a_bn").trainable
     assert model.get_layer("Conv1").trainable
+
+
+def test_describe_counts_multiply_adds_of_a_tiny_model_by_hand():
+    import keras
+    from keras import layers
+
+    from personseg.models import describe
+
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, padding="same", name="conv")(inputs)  # 8·8·4 outputs × 3·3·3 taps = 6,912
+    x = layers.SeparableConv2D(6, 3, padding="same", name="sep")(x)  # 8·8·4·9 = 2,304 + 8·8·4·6 = 1,536
+    x = layers.DepthwiseConv2D(3, strides=2, padding="same", name="dw")(x)  # 4·4·6·9 = 864
+    x = layers.Conv2DTranspose(2, 2, strides=2, name="up")(x)  # 4·4·6 inputs × 2·2·2 = 768
+    x = layers.Flatten(name="flat")(x)
+    outputs = layers.Dense(5, name="dense")(x)  # 128 × 5 = 640
+    model = keras.Model(inputs, outputs, name="tiny")
+    description = describe(model)
+    assert description.macs == 6912 + 2304 + 1536 + 864 + 768 + 640
+    assert description.params == model.count_params() == 112 + 66 + 60 + 50 + 645
+    assert description.output_shape == (None, 5) and description.size == (8, 8)
+    levels = [(lv.stride, lv.shape, lv.first, lv.last, lv.layers, lv.macs) for lv in description.levels]
+    assert levels == [(1, (8, 8, 6), "conv", "sep", 2, 6912 + 3840), (2, (4, 4, 6), "dw", "dw", 1, 864),
+                      (1, (8, 8, 2), "up", "dense", 3, 768 + 640)]  # Flatten and Dense: no stride
+    text = str(description)
+    assert text.startswith("tiny: 933 parameters (933 trainable), 0.0 M multiply-adds at 8×8, "
+                           "output (None, 5)")
+    assert len(text.splitlines()) == 1 + 1 + 3  # headline, column names, a line per level
+
+
+def test_describe_rebuilds_an_any_size_model_at_the_size_asked_for():
+    from personseg.models import describe
+
+    model = build_model("unet", encoder="none", depth=2, base_filters=4)
+    small, large = describe(model, 32), describe(model, 64)
+    assert large.macs == 4 * small.macs > 0  # every counted layer scales with the pixels
+    assert large.output_shape == (None, 64, 64, 1) and large.params == model.count_params()
+    assert [level.stride for level in large.levels] == [1, 2, 4, 2, 1]  # down the encoder, back up
+    assert describe(model, 32, name="my unet").headline().startswith("my unet: ")
+    with pytest.raises(ValueError, match="give the size"):
+        describe(model)
+
+
+def test_describe_matches_the_published_mobilenetv2_count():
+    """MobileNetV2 1.0 at 224×224: 300M multiply-adds and 3.5M parameters (Sandler et al. 2018)."""
+    import keras
+
+    from personseg.models import describe
+
+    description = describe(keras.applications.MobileNetV2(input_shape=(224, 224, 3), weights=None))
+    assert 299e6 < description.macs < 302e6
+    assert description.params == 3_538_984
+
+
+def test_save_h5_drops_only_the_legacy_notice(tmp_path, caplog):
+    import logging
+
+    import keras
+
+    from personseg.models.loading import save_h5
+
+    model = build_model("unet", (32, 32, 3), encoder="none", depth=2, base_filters=4)
+    with caplog.at_level(logging.WARNING, logger="absl"):  # personseg.quiet() may have raised it
+        save_h5(model, tmp_path / "m.h5")
+        model.save(tmp_path / "plain.h5")  # outside save_h5 Keras still says it
+    assert caplog.text.count("considered legacy") == 1
+    assert keras.models.load_model(tmp_path / "m.h5", compile=False).input_shape == (None, 32, 32, 3)
+    assert not logging.getLogger("absl").filters  # the filter is gone again

@@ -51,7 +51,7 @@ def test_prepare_writes_layout_masks_and_manifest(tmp_path, capsys, coco):
     out = tmp_path / "out"
     code, stdout, _ = prepare(capsys, ann, images, out)
     assert code == 0
-    assert "5 images (5 written, 0 already done), 5 person instances, 1 crowd regions, 2 negatives" in stdout
+    assert "5 images (5 written, 0 already done), 5 person instances, 1 crowd region, 2 negatives" in stdout
     assert stems(out / "images" / "train") == STEMS == stems(out / "masks" / "train")
     for stem in STEMS:
         name = next(n for n in SIZES if n.startswith(stem))
@@ -320,7 +320,7 @@ def test_manifest_lists_pairs_finished_but_not_yet_reported_when_interrupted(tmp
     with pytest.raises(KeyboardInterrupt):
         run_jobs(worker, jobs, out, "train")
     assert list(manifest(out)) == ["a.jpg", "b.jpg"] and manifest(out)["b.jpg"]["width"] == "6"
-    assert "interrupted (train): 1 images" in capsys.readouterr().err
+    assert "interrupted (train): 1 image (" in capsys.readouterr().err
 
 
 def test_exif_rotated_jpeg_is_reencoded_upright_as_stored(tmp_path, capsys, coco):

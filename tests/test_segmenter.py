@@ -132,7 +132,7 @@ def test_keras_backend_output_is_the_models_own_output_cropped(tiny_model):
 def test_loading_errors_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="not found"):
         Segmenter.from_weights(tmp_path / "missing.h5")
-    with pytest.raises(UserError, match="pytorch.*choose from keras"):
+    with pytest.raises(UserError, match="pytorch.*choose from auto, keras"):
         Segmenter.from_weights(tmp_path / "missing.h5", backend="pytorch")
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"not a model")
@@ -189,3 +189,20 @@ def test_tta_runs_the_backend_twice_on_mirrored_canvases():
     prob = Segmenter(backend, tta=True).predict(np.zeros((16, 16, 3), np.uint8))
     assert backend.calls == 2
     np.testing.assert_allclose(prob, 0.5)  # left half once, right half once (mirrored back)
+
+
+def test_images_can_be_paths_bytes_or_pil(tmp_path):
+    from PIL import Image
+
+    from personseg.files import write_image
+    from tests.fakes import probability_image
+
+    image = probability_image(np.tile(np.linspace(0, 1, 40, dtype=np.float32), (30, 1)))
+    write_image(tmp_path / "p.png", image)
+    seg = Segmenter(ChannelBackend(32))
+    expected = seg.predict(image)
+    for given in (tmp_path / "p.png", str(tmp_path / "p.png"), (tmp_path / "p.png").read_bytes(),
+                  Image.open(tmp_path / "p.png")):
+        np.testing.assert_array_equal(seg.predict(given), expected)
+    with pytest.raises(UserError, match="image bytes: not a readable image"):
+        seg.predict(b"not an image")

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from personseg.pretrained import MODELS
 from tests.conftest import REPO
 
-# shipped file -> the name its recipe files carry in weights/ (see scripts/results_table.py)
-SHIPPED = {"weights.h5": "unet", "weights/shallow.h5": "shallow"}
+# shipped file -> the name its recipe files carry in weights/ (unet.config.json, unet.minival.json, ...)
+SHIPPED = {model.repo_file: model.name for model in MODELS.values()}
 PHOTO = REPO / "assets" / "grace_hopper.jpg"
 
 # What a user without personseg writes: load, resize the photo to the model's input, predict.

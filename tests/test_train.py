@@ -172,3 +172,14 @@ def test_cli_defaults_stop_each_decoder_at_its_shipped_stride(tmp_path):
                                        "upsampling": "bilinear", "output_stride": 2}
     full = config_from_args(parser.parse_args([*common, "--output-stride", "1", "--no-separable"]))
     assert full.model_options()["output_stride"] == 1 and not full.model_options()["separable"]
+
+
+def test_ema_and_bn_momentum_train_validate_and_checkpoint_the_averaged_weights(tmp_path):
+    config = tiny_config(tmp_path, ema=0.9, bn_momentum=0.99)
+    run = train(config, verbose=0)
+    check_run_folder(run)
+    best = keras.models.load_model(run / "best.keras", compile=False)
+    momenta = {layer.momentum for layer in best.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    assert momenta == {0.99}
+    with pytest.raises(UserError, match="ema"):
+        tiny_config(tmp_path, ema=1.0)

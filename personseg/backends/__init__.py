@@ -1,5 +1,6 @@
 """Inference runtimes behind one interface, so pre/post-processing lives once (in Segmenter):
-Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and the MediaPipe peer model.
+Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and peers (published models by name,
+`peers.py`; `load_backend("peer:NAME")`).
 
 A backend wraps one model file and runs fixed-size batches:
     backend.input_size  -> (height, width) the model takes
@@ -31,13 +32,31 @@ class Backend(Protocol):
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
 
-def load_backend(path: str | Path, backend: str = "keras", **options) -> Backend:
-    """Open a model file with the named runtime; clear errors for unknown names and missing files."""
-    if backend not in BACKENDS:
-        raise OptionError("backend", backend, f"choose from {', '.join(BACKENDS)}")
+# file extension -> runtime, for backend="auto"
+BY_SUFFIX = {".onnx": "onnx", ".tflite": "tflite", ".h5": "keras", ".keras": "keras"}
+
+
+def runtime_for(path: str | Path) -> str:
+    """The runtime `auto` picks for a model file: by extension; a folder is a SavedModel."""
+    path = Path(path)
+    return "savedmodel" if path.is_dir() else BY_SUFFIX.get(path.suffix.lower(), "keras")
+
+
+def load_backend(path: str | Path, backend: str | None = "auto", **options) -> Backend:
+    """Open a model file with the named runtime (`auto` or None: by its extension), or a peer by
+    `peer:NAME` (on its own runtime; options `threads`, `peers_dir`); clear errors for unknown
+    names and missing files."""
+    backend = None if backend == "auto" else backend
+    if str(path).startswith("peer:"):
+        from personseg.backends.peers import open_peer
+
+        return open_peer(str(path), backend, **options)
+    if backend is not None and backend not in BACKENDS:
+        raise OptionError("backend", backend, f"choose from auto, {', '.join(BACKENDS)}")
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: model file not found")
+    backend = backend or runtime_for(path)
     module_name, class_name, _ = BACKENDS[backend]
     module = importlib.import_module(module_name)
     return getattr(module, class_name)(path, **options)

@@ -7,6 +7,7 @@ was faster per image than resizing the input tensor to the batch size.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from personseg.backends.runtime import fixed_or_requested_size, physical_cores, 
 from personseg.errors import UserError
 
 
-def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
+def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
     scale, zero_point = detail["quantization"]
     if not scale:
         return x.astype(detail["dtype"])
@@ -23,11 +24,24 @@ def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
     return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(detail["dtype"])
 
 
-def _dequantize(q: np.ndarray, detail: dict) -> np.ndarray:
+def dequantize(q: np.ndarray, detail: dict) -> np.ndarray:
     scale, zero_point = detail["quantization"]
     if not scale:
         return q.astype(np.float32)
     return ((q.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+
+def open_interpreter(path: str | Path, threads: int, preserve_all_tensors: bool = False):
+    """A LiteRT Interpreter on `path` (not yet allocated); UserError when it is not a TFLite file.
+    `preserve_all_tensors` keeps intermediate tensors readable after invoke (peers read one)."""
+    interpreter_class = require("ai_edge_litert.interpreter", f"{path}: the tflite backend").Interpreter
+    try:
+        with warnings.catch_warnings():  # LiteRT warns that preserving tensors is for debugging
+            warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors")
+            return interpreter_class(model_path=str(path), num_threads=threads,
+                                     experimental_preserve_all_tensors=preserve_all_tensors)
+    except Exception as exc:  # LiteRT raises ValueError/RuntimeError depending on the problem
+        raise UserError(f"{path}: cannot load as a TFLite model ({exc})") from exc
 
 
 class TFLiteBackend:
@@ -38,12 +52,8 @@ class TFLiteBackend:
     """
 
     def __init__(self, path: str | Path, size: int | None = None, threads: int | None = None):
-        interpreter_class = require("ai_edge_litert.interpreter", f"{path}: the tflite backend").Interpreter
         self.threads = threads or physical_cores()
-        try:
-            self.interpreter = interpreter_class(model_path=str(path), num_threads=self.threads)
-        except Exception as exc:  # LiteRT raises ValueError/RuntimeError depending on the problem
-            raise UserError(f"{path}: cannot load as a TFLite model ({exc})") from exc
+        self.interpreter = open_interpreter(path, self.threads)
         inputs = self.interpreter.get_input_details()
         if len(inputs) != 1 or len(inputs[0]["shape_signature"]) != 4 or inputs[0]["shape_signature"][3] != 3:
             shapes = [list(i["shape_signature"]) for i in inputs]
@@ -60,7 +70,7 @@ class TFLiteBackend:
         batch = np.asarray(batch, dtype=np.float32)
         out = np.empty(batch.shape[:3], dtype=np.float32)
         for i in range(len(batch)):
-            self.interpreter.set_tensor(self._input["index"], _quantize(batch[i : i + 1], self._input))
+            self.interpreter.set_tensor(self._input["index"], quantize(batch[i : i + 1], self._input))
             self.interpreter.invoke()
-            out[i] = _dequantize(self.interpreter.get_tensor(self._output["index"]), self._output)[0, ..., 0]
+            out[i] = dequantize(self.interpreter.get_tensor(self._output["index"]), self._output)[0, ..., 0]
         return out

@@ -1,5 +1,5 @@
-"""A benchmark run's report: the targets (fastest usable backend vs MediaPipe), the machine it
-ran on, and the JSON / Markdown files."""
+"""A benchmark run's report: the targets (each model's fastest usable backend, relative to the
+peers MediaPipe selfie and DeepLabV3 MNV2), the machine it ran on, and the JSON / Markdown files."""
 
 from __future__ import annotations
 
@@ -8,18 +8,30 @@ import os
 import platform
 from pathlib import Path
 
-from personseg.backends import mediapipe as mediapipe_peer
+from personseg.backends.peers import PEERS
 from personseg.backends.runtime import physical_cores
 from personseg.files import write_text
 
+# peers every model's latency is compared with: name -> (key in the targets, title)
+REFERENCE_PEERS = {"mediapipe-selfie": ("mediapipe", "MediaPipe selfie"),
+                   "deeplabv3-mnv2": ("deeplab", "DeepLabV3 MNV2")}
+
+
+def is_peer_row(row: dict) -> bool:
+    return bool(row.get("peer")) or row["model"] in PEERS
+
 
 def targets(rows: list[dict], size: int = 256) -> list[dict]:
-    """Each model's fastest batch-1 backend at `size`, relative to MediaPipe in the same run.
+    """Each model's fastest batch-1 backend at `size`, relative to the MediaPipe selfie and
+    DeepLabV3 MNV2 peers (each at its own input size) when they ran.
     Exports that missed their parity tolerance are timed and listed, but never the answer here:
     a file `personseg export` refuses to write is not a backend anyone can use."""
-    peer = [r for r in rows if r["model"] == mediapipe_peer.NAME]
+    references: dict[str, float] = {}
+    for r in rows:
+        if r["model"] in REFERENCE_PEERS:
+            references.setdefault(REFERENCE_PEERS[r["model"]][0], r["latency_ms"]["median"])
     out = []
-    for model in dict.fromkeys(r["model"] for r in rows if r["model"] != mediapipe_peer.NAME):
+    for model in dict.fromkeys(r["model"] for r in rows if not is_peer_row(r)):
         candidates = [r for r in rows if r["model"] == model and r["size"] == size
                       and r.get("parity", {}).get("within_tolerance", True)]
         if not candidates:
@@ -27,9 +39,9 @@ def targets(rows: list[dict], size: int = 256) -> list[dict]:
         best = min(candidates, key=lambda r: r["latency_ms"]["median"])
         entry = {"model": model, "size": size, "fastest_backend": best["backend"],
                  "latency_ms": best["latency_ms"]["median"]}
-        if peer:
-            entry["mediapipe_ms"] = peer[0]["latency_ms"]["median"]
-            entry["ratio_to_mediapipe"] = round(entry["latency_ms"] / entry["mediapipe_ms"], 2)
+        for key, ms in references.items():
+            entry[f"{key}_ms"] = ms
+            entry[f"ratio_to_{key}"] = round(entry["latency_ms"] / ms, 2)
         out.append(entry)
     return out
 
@@ -56,7 +68,7 @@ def machine() -> dict:
 
 
 def markdown(report: dict) -> str:
-    """The results as a Markdown table, plus the MediaPipe comparison at 256×256."""
+    """The results as a Markdown table, plus the comparison with the reference peers at 256×256."""
     lines = [
         "| model | size | backend | batch-1 median ms | p90 ms | batch-32 img/s | e2e img/s | parity |",
         "|---|---|---|---|---|---|---|---|",
@@ -67,7 +79,7 @@ def markdown(report: dict) -> str:
         agreement = f"{p['min_agreement']:.2%} (max Δp {p['max_abs_diff']:.1e})" if p else "reference"
         if p and not p["within_tolerance"]:
             agreement += " **below tolerance**"
-        if r["model"] == mediapipe_peer.NAME:
+        if is_peer_row(r):
             agreement = "peer"
         e2e = f"{r['e2e']['images_per_s']:.1f}" if "e2e" in r else "–"
         lines.append(
@@ -75,8 +87,8 @@ def markdown(report: dict) -> str:
             f"{r['latency_ms']['p90']:.2f} | {r['throughput']['images_per_s']:.1f} | {e2e} | {agreement} |"
         )
     for t in report["targets"]:
-        ratio = (f", {t['ratio_to_mediapipe']:.2f}× MediaPipe ({t['mediapipe_ms']:.2f} ms)"
-                 if "ratio_to_mediapipe" in t else "")
+        ratio = "".join(f", {t[f'ratio_to_{key}']:.2f}× {title} ({t[f'{key}_ms']:.2f} ms)"
+                        for key, title in REFERENCE_PEERS.values() if f"ratio_to_{key}" in t)
         lines.append(f"\nFastest at {t['size']}×{t['size']} for {t['model']}: {t['fastest_backend']} "
                      f"{t['latency_ms']:.2f} ms{ratio}.")
     for s in report["skipped"]:

@@ -17,11 +17,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from personseg.backends.peers import PEERS
 from personseg.backends.runtime import physical_cores
 from personseg.bench.measure import e2e_inputs
 from personseg.bench.report import machine, targets
 from personseg.bench.settings import VARIANTS, Settings
-from personseg.bench.variants import bench_mediapipe, bench_model
+from personseg.bench.variants import bench_model, bench_peers
 from personseg.errors import OptionError, UserError
 
 
@@ -31,6 +32,9 @@ def run_bench(models: dict[str, Path], settings: Settings, workdir: Path | None 
     for variant in settings.variants:
         if variant not in VARIANTS:
             raise OptionError("backends", variant, f"choose from {', '.join(VARIANTS)}")
+    for name in settings.peers or ():
+        if name not in PEERS:
+            raise OptionError("peers", name, f"unknown peer; choose from {', '.join(PEERS)}")
     for name, path in models.items():
         if not Path(path).is_file():
             raise UserError(f"{path}: weights file not found (model {name})")
@@ -41,7 +45,7 @@ def run_bench(models: dict[str, Path], settings: Settings, workdir: Path | None 
     started = time.perf_counter()
     try:
         inputs = e2e_inputs(settings, workdir) if settings.e2e_images > 0 else []
-        rows, skipped = bench_mediapipe(settings, inputs, workdir, log)
+        rows, skipped = bench_peers(settings, inputs, workdir, log)
         for name, path in models.items():
             model_rows, model_skipped = bench_model(name, Path(path), settings, inputs, workdir, log)
             rows += model_rows

@@ -1,5 +1,5 @@
 """What a benchmark run measures: the backend variants (runtime × export × quantisation) and
-the run's `Settings` (sizes, repetitions, threads, photos), with a quick preset for tests."""
+the run's `Settings` (sizes, repetitions, threads, photos, peers), with a quick preset for tests."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ VARIANTS: dict[str, tuple[str, str | None, str]] = {
 DEFAULT_VARIANTS = ["keras", "onnx", "onnx-int8", "tflite", "tflite-int8"]
 
 
-
 @dataclass
 class Settings:
     sizes: list[int] = field(default_factory=lambda: [256, 512])
@@ -32,7 +31,8 @@ class Settings:
     calibration_count: int = 100
     e2e_inputs: tuple[str, ...] = ()
     e2e_images: int = 64
-    mediapipe: str | None = "auto"  # "auto", "none" or a path
+    peers: tuple[str, ...] | None = None  # peer models to time too (None: every one whose file is found)
+    peers_dir: str | None = None  # where peer files are (default: see personseg.backends.peers)
 
     def __post_init__(self) -> None:
         """Every count checked before anything runs (a bad one would fail after minutes of work)."""

@@ -1,13 +1,13 @@
 """One benchmark row per model × size × backend variant: build or export the file (each export
-passing its parity check), open it with its runtime, and time it; MediaPipe's selfie model as a
-peer through the same LiteRT settings when its file is available."""
+passing its parity check), open it with its runtime, and time it; and one row per peer model
+(`personseg.backends.peers`) at its own input size, with the same runtime settings, skipped with
+a reason when its file is not found."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from personseg.backends import load_backend
-from personseg.backends import mediapipe as mediapipe_peer
+from personseg.backends import load_backend, peers
 from personseg.bench.measure import measure_e2e, measure_latency, measure_throughput
 from personseg.bench.settings import VARIANTS, Settings
 from personseg.errors import OptionError, UserError
@@ -76,26 +76,27 @@ def bench_model(name: str, weights: Path, settings: Settings, inputs: list[str],
     return rows, skipped
 
 
-def bench_mediapipe(settings: Settings, inputs: list[str], workdir: Path, log=print) -> tuple[list, list]:
-    if settings.mediapipe == "none":
-        return [], []
-    path = mediapipe_peer.find_model(None if settings.mediapipe == "auto" else settings.mediapipe)
-    base = {"model": mediapipe_peer.NAME, "size": 256, "backend": "tflite", "runtime": "tflite",
-            "quantize": "none"}
-    if path is None:
-        reason = (f"model not found; run `personseg bench --fetch-mediapipe` (pip download "
-                  f"mediapipe=={mediapipe_peer.VERSION} --no-deps, extract the .tflite) or set "
-                  "PERSONSEG_MEDIAPIPE_TFLITE")
-        log(f"skip {mediapipe_peer.NAME}: {reason}")
-        return [], [{**base, "reason": reason}]
-    backend = mediapipe_peer.MediaPipeSelfie(path, threads=settings.threads)
-    size = backend.input_size[0]
-    row = {**base, "size": size, "threads": backend.threads, "file_bytes": path.stat().st_size,
-           "source": f"mediapipe=={mediapipe_peer.VERSION} {mediapipe_peer.MEMBER}",
-           "sha256": mediapipe_peer.sha256(path)}
-    row.update(_measure(backend, size, settings, inputs, workdir))
-    log(_progress(row))
-    return [row], []
+def bench_peers(settings: Settings, inputs: list[str], workdir: Path, log=print) -> tuple[list, list]:
+    """A row per peer in `settings.peers` (default: all registered), a skip when its file is absent."""
+    names = list(peers.PEERS) if settings.peers is None else list(settings.peers)
+    rows, skipped = [], []
+    for name in names:
+        spec = peers.peer_spec(name)
+        base = {"model": name, "size": spec.size, "backend": spec.runtime, "runtime": spec.runtime,
+                "quantize": spec.quantize, "peer": True}
+        try:
+            backend = peers.open_peer(name, threads=settings.threads, peers_dir=settings.peers_dir)
+        except UserError as exc:
+            skipped.append({**base, "reason": str(exc)})
+            log(f"skip {name}: {exc}")
+            continue
+        row = {**base, "threads": backend.threads, "file_bytes": backend.path.stat().st_size,
+               "source": f"{spec.file}: {spec.about}", "sha256": peers.sha256(backend.path)}
+        row.update(_measure(backend, spec.size, settings, inputs, workdir))
+        log(_progress(row))
+        rows.append(row)
+        del backend
+    return rows, skipped
 
 
 def _progress(row: dict) -> str:

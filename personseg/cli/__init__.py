@@ -7,6 +7,9 @@ too (set PERSONSEG_TRACEBACK=1 to see its traceback).
 
 Each command module defines `add_arguments(parser)` and `run(args) -> int`; heavy imports
 (TensorFlow) happen inside `run`, so `personseg --help` stays fast.
+
+TensorFlow's start-up logging (oneDNN, CUDA, cuInit lines) is silenced here, once, before any
+command runs (`personseg.quiet`); `personseg --verbose COMMAND` shows it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from personseg.errors import OptionError, UserError
 
 # name -> (module under personseg.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "download": ("download", "download COCO 2017 annotations and only the photos you need"),
     "prepare": ("prepare", "COCO instances JSON + images -> person masks (images/<split>, masks/<split>)"),
     "prepare-folder": ("prepare_folder", "validate an image/mask folder pair and write the same layout"),
     "train": ("train", "train a shallow encoder-decoder or a U-Net"),
@@ -29,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "curves": ("curves", "plot training curves from a run folder"),
     "export": ("export", "export a model to ONNX, TFLite or SavedModel"),
     "bench": ("bench", "inference latency/throughput benchmark per backend"),
+    "serve": ("serve", "a local web page (drop a photo, get its cut-out) and POST /v1/segment"),
 }
 
 
@@ -36,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="personseg", description="Person segmentation toolkit (Keras/TensorFlow)."
     )
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's own log lines (hidden by default)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         try:
@@ -52,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        from personseg.quiet import quiet
+
+        quiet()
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:

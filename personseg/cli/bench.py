@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -12,6 +11,8 @@ DEFAULT_WEIGHTS = ("weights.h5", "weights/shallow.h5")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from personseg.backends.peers import PEERS
+
     # Settings left at None take bench.Settings' defaults (or Settings.quick's with --quick).
     parser.add_argument("--weights", action="append", default=[], metavar="[NAME=]PATH",
                         help="model to benchmark; repeatable (default: weights.h5 and weights/shallow.h5)")
@@ -34,10 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="photos for the end-to-end predict measurement (default: bundled samples)")
     parser.add_argument("--e2e-images", type=int, metavar="N",
                         help="photos per end-to-end run; 0 skips it (default: 64)")
-    parser.add_argument("--mediapipe", metavar="auto|none|PATH",
-                        help="MediaPipe selfie segmenter peer (default: auto = use it if found)")
+    parser.add_argument("--peers", metavar="NAME,...|none",
+                        help="published models to time alongside, each at its own input size "
+                             f"(from: {', '.join(PEERS)}; default: every one whose file is found)")
+    parser.add_argument("--peers-dir", metavar="DIR",
+                        help="folder holding the peer files (default: $PERSONSEG_PEERS_DIR, else "
+                             "../shared/weights/peers from here or from the repository)")
     parser.add_argument("--fetch-mediapipe", action="store_true",
-                        help="first download mediapipe's wheel with pip and extract its .tflite to the cache")
+                        help="first download mediapipe's wheel with pip and extract its .tflite to the cache "
+                             "(where the mediapipe-selfie peer is found too)")
     parser.add_argument("--quick", action="store_true", help="64 px, few runs: a smoke test in seconds")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--markdown", help="write the results table as Markdown here")
@@ -46,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_models(specs: list[str]) -> dict[str, Path]:
+    from personseg.backends.peers import PEERS
     from personseg.errors import UserError
 
     if not specs:
@@ -60,8 +67,19 @@ def parse_models(specs: list[str]) -> dict[str, Path]:
             name, path = Path(spec).name, spec
         if name in models:
             raise UserError(f"--weights {spec}: model name {name!r} given twice (use NAME=PATH)")
+        if name in PEERS:
+            raise UserError(f"--weights {spec}: {name!r} is a peer's name; give the model another "
+                            "(NAME=PATH), peers are timed with --peers")
         models[name] = Path(path)
     return models
+
+
+def parse_peers(value: str | None) -> tuple[str, ...] | None:
+    """--peers: None (not given: every peer found), () for `none`, else the names in order."""
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    return () if names == ["none"] else tuple(names)
 
 
 def settings_from(args: argparse.Namespace):
@@ -73,21 +91,20 @@ def settings_from(args: argparse.Namespace):
         "runs": args.runs, "warmup": args.warmup, "batch": args.batch, "batch_runs": args.batch_runs,
         "threads": args.threads, "calibration": tuple(args.calibration) or None,
         "calibration_count": args.calibration_count, "e2e_inputs": tuple(args.e2e) or None,
-        "e2e_images": args.e2e_images, "mediapipe": args.mediapipe,
+        "e2e_images": args.e2e_images, "peers": parse_peers(args.peers), "peers_dir": args.peers_dir,
     }
     given = {k: v for k, v in given.items() if v is not None}
     return Settings.quick(**given) if args.quick else Settings(**given)
 
 
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from personseg.backends import mediapipe as mediapipe_peer
+    from personseg.backends import mediapipe
     from personseg.bench.report import markdown, write_report
     from personseg.bench.run import run_bench
     from personseg.disk import check_writable_file, check_writable_folder
 
     if args.fetch_mediapipe:
-        print(f"MediaPipe selfie model: {mediapipe_peer.fetch_model()}")
+        print(f"MediaPipe selfie model: {mediapipe.fetch_model()}")
     settings = settings_from(args)
     for path in (args.out, args.markdown):  # found now, not after the whole benchmark
         if path:

@@ -1,4 +1,6 @@
-"""`personseg grid`: input | prediction | mask | ground truth, one row per image."""
+"""`personseg grid`: input | probability | mask | ground truth, one row per image; with ground
+truth the rows are a teaching mix by default (`--mix`), or the first N (`--n`) or the worst K
+(`--worst`)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p)
     add_ground_truth_arguments(p)
     p.add_argument("--out", default="grid.png", help="figure file (png, jpg or pdf)")
-    p.add_argument("--n", type=int, default=8, help="rows: the first N images (default 8)")
-    p.add_argument("--worst", type=int, metavar="K",
-                   help="instead, the K images with the lowest IoU (needs ground truth)")
+    rows = p.add_mutually_exclusive_group()
+    rows.add_argument("--n", type=int, help="rows: the first N images (default 8 without ground truth)")
+    rows.add_argument("--worst", type=int, metavar="K",
+                      help="the K images with the lowest IoU (needs ground truth)")
+    rows.add_argument("--mix", type=int, metavar="N",
+                      help="N rows that teach: a large person, small people, a crowd, an image with "
+                           "nobody, the worst by IoU (needs ground truth; the default with it, 6 rows)")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--batch-size", type=int, default=8)
 
@@ -38,9 +44,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("give INPUT images or a ground-truth source (--data / --annotations), not both")
     if not args.inputs and not has_truth:
         raise UserError("give INPUT images, --data ROOT, or --annotations ANN.json --images DIR")
-    if args.worst is not None and not has_truth:
-        raise UserError("--worst needs ground truth (--data or --annotations/--images)")
-    for name in ("n", "worst", "batch_size"):
+    for name in ("worst", "mix"):
+        if getattr(args, name) is not None and not has_truth:
+            raise UserError(f"--{name} needs ground truth (--data or --annotations/--images)")
+    for name in ("n", "worst", "mix", "batch_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise OptionError(name, value, "must be at least 1")
@@ -51,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
     seg = load_segmenter(args)
     failures: list[str] = []
     if has_truth:
-        fig = grid_from_samples(seg, samples, n=args.n, worst=args.worst, threshold=args.threshold,
-                                batch_size=args.batch_size)
+        fig = grid_from_samples(seg, samples, n=args.n, worst=args.worst, mix=args.mix,
+                                threshold=args.threshold, batch_size=args.batch_size)
     else:
-        fig, failures = grid_from_images(seg, args.inputs, n=args.n, threshold=args.threshold)
+        fig, failures = grid_from_images(seg, args.inputs, n=args.n or 8, threshold=args.threshold)
     print(f"wrote {save_figure(fig, args.out)}")
     if failures:
         print(f"{len(failures)} input(s) failed:", file=sys.stderr)

@@ -1,17 +1,23 @@
-"""Options several commands share: the model to run (predict, evaluate, grid), the ground truth
-to score against (evaluate, grid) and the prepared output (prepare, prepare-folder)."""
+"""Options several commands share: the model to run (predict, evaluate, grid, serve), how the
+pictures look (predict, serve), the ground truth to score against (evaluate, grid) and the
+prepared output (prepare, prepare-folder)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
-    g.add_argument("--weights", default="weights.h5", help="model file (default: weights.h5)")
-    g.add_argument("--backend", choices=["keras", "onnx", "tflite"], default="keras",
-                   help="runtime (onnx/tflite need the export extra and an exported model)")
+    from personseg.backends.peers import PEERS
+
+    g.add_argument("--weights", metavar="FILE|pretrained:NAME|peer:NAME",
+                   help="model file; a packaged model (default: the packaged 'unet' model); or a "
+                        f"published model: peer:{{{','.join(PEERS)}}} "
+                        "(files in $PERSONSEG_PEERS_DIR or ../shared/weights/peers)")
+    g.add_argument("--backend", choices=["auto", "keras", "onnx", "tflite", "savedmodel"], default="auto",
+                   help="runtime (default auto: by the model file's extension; packaged models run "
+                        "their ONNX twin when onnxruntime is installed; a peer runs on its own)")
     g.add_argument("--size", type=int,
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
     g.add_argument("--tta", action="store_true",
@@ -19,12 +25,27 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_segmenter(args: argparse.Namespace):
-    """Segmenter for --weights/--backend/--size (TensorFlow's C++ logging quietened first)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Segmenter for --weights/--backend/--size."""
     from personseg.inference.segmenter import Segmenter
 
     options = {"size": args.size} if args.size is not None else {}
+    if args.weights is None or args.weights.startswith("pretrained:"):
+        name = args.weights.split(":", 1)[1] if args.weights else None
+        return Segmenter.pretrained(name, backend=args.backend, tta=args.tta, **options)
     return Segmenter.from_weights(args.weights, backend=args.backend, tta=args.tta, **options)
+
+
+def add_look_arguments(p: argparse.ArgumentParser) -> None:
+    """How cut-outs, blurred and replaced backgrounds look (predict, serve)."""
+    g = p.add_argument_group("look of cutout, blur and replace")
+    g.add_argument("--edges", choices=["sharp", "soft", "refined"], default="refined",
+                   help="alpha edge: sharp (0/1 mask), soft (probability ramp), refined (soft, "
+                        "snapped to the photo's edges by a guided filter; default)")
+    g.add_argument("--background", default="white", metavar="COLOR|IMAGE",
+                   help="replace: a colour name, #rrggbb, R,G,B, or an image file (scaled to cover); "
+                        "default white")
+    g.add_argument("--blur-strength", type=float, default=0.03, metavar="S",
+                   help="blur: Gaussian sigma as a fraction of the longer side (default 0.03)")
 
 
 def add_ground_truth_arguments(p: argparse.ArgumentParser) -> None:

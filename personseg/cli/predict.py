@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.options import add_model_arguments, load_segmenter
+from personseg.cli.options import add_look_arguments, add_model_arguments, load_segmenter
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -14,9 +14,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p)
     p.add_argument("--out", required=True, help="output folder (created)")
     p.add_argument("--save", default="mask,overlay",
-                   help="comma-separated outputs: mask,overlay,cutout,blur (default: mask,overlay)")
+                   help="comma-separated outputs: mask,alpha,probs,overlay,cutout,blur,replace "
+                        "(default: mask,overlay); alpha: 8-bit alpha PNG, probs: 16-bit PNG "
+                        "(probability × 65535)")
     p.add_argument("--threshold", type=float, default=0.5, help="person if probability ≥ this")
+    add_look_arguments(p)
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--overwrite", action="store_true",
+                   help="redo inputs whose outputs exist (default: skip them, so a rerun resumes)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="threads decoding photos ahead of the model (default 2)")
+    p.add_argument("--smooth", type=float, default=0.0, metavar="S",
+                   help="videos: temporal smoothing of the probabilities, 0 (off, default) to <1; "
+                        "e.g. 0.6 steadies flickering masks (motion-aware: moving parts stay sharp)")
     p.add_argument("--save-frames", action="store_true",
                    help="videos: also write every frame's mask as <name>_frames/NNNNNN_mask.png")
 
@@ -30,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     kinds = parse_kinds(args.save)
     seg = load_segmenter(args)
     report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,
-                         batch_size=args.batch_size, save_frames=args.save_frames)
+                         batch_size=args.batch_size, save_frames=args.save_frames, edges=args.edges,
+                         background=args.background, blur_strength=args.blur_strength,
+                         smooth=args.smooth, overwrite=args.overwrite, workers=args.workers)
     print(report.summary())
     if report.failures:
         print(f"{len(report.failures)} input(s) failed:", file=sys.stderr)

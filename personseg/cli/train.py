@@ -65,13 +65,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--mixed-precision", choices=["none", "float16", "bfloat16"],
                    default=d["mixed_precision"],
                    help="float16 on GPUs; bfloat16 on CPUs/TPUs that support it")
-    t.add_argument("--distribute", choices=["none", "mirrored"], default=d["distribute"],
-                   help="mirrored = tf.distribute.MirroredStrategy over all GPUs")
+    t.add_argument("--distribute", choices=["none", "mirrored", "multiworker"], default=d["distribute"],
+                   help="mirrored = tf.distribute.MirroredStrategy over all GPUs; multiworker = "
+                        "MultiWorkerMirroredStrategy over the machines in TF_CONFIG (run the same "
+                        "command on each; docs/training.md)")
     t.add_argument("--cpu-devices", type=int, default=d["cpu_devices"], help=argparse.SUPPRESS)
     t.add_argument("--zoom", type=_csv_floats, default=d["zoom"], metavar="MIN,MAX",
                    help="random scale range of the letterboxed photo (default: %(default)s)")
     t.add_argument("--copy-paste", type=float, default=d["copy_paste"], metavar="P",
                    help="share of samples that get another sample's people pasted in (0-1)")
+    t.add_argument("--ema", type=float, default=d["ema"], metavar="MOMENTUM",
+                   help="keep an exponential moving average of the weights (e.g. 0.999) and validate "
+                        "and checkpoint with it (default: 0 = off)")
+    t.add_argument("--bn-momentum", type=float, metavar="M",
+                   help="momentum of the decoder's BatchNorm statistics (default: the builders' 0.9)")
     t.add_argument("--teacher", metavar="MODEL|peer:NAME",
                    help="distil from this model's person probabilities (computed once, cached)")
     t.add_argument("--teacher-weight", type=float, default=d["teacher_weight"],

@@ -70,6 +70,8 @@ def train_dataset(
     teacher_weight: float = 0.0,
     zoom: tuple[float, float] = (0.6, 1.6),
     copy_paste: float = 0.0,
+    shard: tuple[int, int] = (0, 1),
+    shard_batch_size: int | None = None,
 ) -> tf.data.Dataset:
     """Batches for epochs `initial_epoch`..`epochs-1` (float32 0–255 images, float32 targets).
 
@@ -78,6 +80,10 @@ def train_dataset(
     linear in its target, so this trains on both terms (ground truth and the teacher's soft map).
     `zoom` is the random scale range of the letterboxed photo; with `copy_paste` > 0, that share of
     samples get the people of another sample of the same epoch pasted in (`augment.paste_people`).
+
+    `shard=(i, n)` keeps every n-th sample from the i-th, batched `shard_batch_size` at a time: one
+    of n input pipelines that together read each global batch of `batch_size` once (multi-worker
+    training; `batch_size` must be a multiple of n).
     """
     n = steps_per_epoch * batch_size
     samples, sample_seeds = [], []
@@ -85,6 +91,9 @@ def train_dataset(
         samples += epoch_samples(roots, n, seed, epoch)
         sample_seeds += [[seed, epoch * n + i] for i in range(n)]
     donors = [samples[(i // n) * n + (i % n + n // 2 + 1) % n] for i in range(len(samples))]
+    index, count = shard
+    if count > 1:  # after drawing donors, so every shard pairs samples as the whole stream does
+        samples, donors, sample_seeds = (part[index::count] for part in (samples, donors, sample_seeds))
     weight, zoom = float(teacher_weight), tuple(zoom)
 
     def columns(pairs: list[Pair]) -> tuple:
@@ -116,7 +125,7 @@ def train_dataset(
         (columns(samples), columns(donors), tf.constant(sample_seeds, dtype=tf.int64))
     )
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(shard_batch_size or batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
 def eval_dataset(roots: list[Root], *, size: int, batch_size: int, cache: bool = True) -> tf.data.Dataset:

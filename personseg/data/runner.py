@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from personseg.data.dataset_layout import pair_paths, split_dirs
 from personseg.data.manifest import Row, manifest_path, read_manifest, row_for, write_manifest
 from personseg.disk import remove_stale_temps
 from personseg.errors import OptionError
 from personseg.files import read_mask
+from personseg.progress import progress_bar
+from personseg.wording import plural
 
 MANIFEST_EVERY_S = 30.0
 
@@ -159,16 +159,17 @@ class Report:
 
     def text(self) -> str:
         rate = self.written / self.seconds if self.seconds > 0 else 0.0
+        counts = (f"{plural(self.persons, 'person instance')}, {plural(self.crowds, 'crowd region')}, "
+                  if self.annotated else "")
         lines = [
-            f"{self.status} ({self.split}): {self.images} images "
-            f"({self.written} written, {self.reused} already done), "
-            + (f"{self.persons} person instances, {self.crowds} crowd regions, " if self.annotated else "")
-            + f"{self.negatives} negatives (empty mask), "
+            f"{self.status} ({self.split}): {plural(self.images, 'image')} "
+            f"({self.written} written, {self.reused} already done), {counts}"
+            f"{plural(self.negatives, 'negative')} (empty mask), "
             f"{len(self.skipped)} skipped; {self.seconds:.1f} s, {rate:.1f} images/s",
             f"manifest: {self.manifest}",
         ]
         if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} image(s):")
+            lines.append(f"skipped {plural(len(self.skipped), 'image')}:")
             lines += [f"  {name}: {reason}" for name, reason in sorted(self.skipped)]
         return "\n".join(lines)
 
@@ -202,8 +203,8 @@ def run_jobs(worker: Callable[[Job], Row], jobs: list[Job], out: Path, split: st
     start = last_write = time.perf_counter()
     complete = False
     try:
-        with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"prepare {split}",
-                  unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
+        with progress_bar(total=len(jobs), initial=len(jobs) - len(todo), desc=f"prepare {split}",
+                          unit="img", dynamic_ncols=True) as bar:
             for result in run_pool(worker, todo, workers):
                 report.add(result)
                 reported.add(result.file)

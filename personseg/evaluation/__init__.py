@@ -1,2 +1,2 @@
 """Evaluation: ground truth (`samples`), pooled metrics over a whole dataset (`metrics`,
-`evaluate`) and result grids (`grid`)."""
+`evaluate`), edge quality (`boundary`: boundary F-score, band IoU) and result grids (`grid`)."""

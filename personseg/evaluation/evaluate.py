@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from personseg.errors import OptionError, UserError
 from personseg.evaluation.metrics import Confusion
 from personseg.evaluation.samples import Sample
 from personseg.files import read_rgb, write_text
+from personseg.progress import progress_bar
 
 DEFAULT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
@@ -191,6 +191,7 @@ def evaluate(seg, samples: list[Sample], thresholds: list[float] = DEFAULT_THRES
     thresholds = sorted(set(thresholds) | {threshold})
     result = Evaluation(thresholds, threshold)
     pairs = iter_probabilities(seg, samples, batch_size)
-    for sample, prob in tqdm(pairs, total=len(samples), desc="evaluate", unit="img", disable=not progress):
+    for sample, prob in progress_bar(pairs, total=len(samples), desc="evaluate", unit="img",
+                                     disable=not progress):
         result.images.append(score_image(sample.name, prob, sample.truth(), thresholds))
     return result

@@ -2,7 +2,9 @@
 pictures in one folder, and a report of what was done and what failed.
 
 A file that cannot be read or written is reported and skipped; the run goes on and the report's
-failures say whether everything succeeded. A full or read-only disk stops the run (`WriteError`);
+failures say whether everything succeeded. Inputs whose outputs all exist are skipped, so a rerun
+resumes where a stopped one ended (`overwrite=True` redoes them). Stills go through `stills`
+(decode, model and writes overlapped, memory bounded). A full or read-only disk stops the run (`WriteError`);
 everything written before is complete. Temporary files a killed run left in `--out` are removed.
 Inputs are found by `inputs`, named by `outputs`, videos run through `video`.
 """
@@ -11,25 +13,20 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from personseg.disk import check_writable_folder, remove_stale_temps
-from personseg.errors import OptionError, UserError, WriteError
-from personseg.files import read_rgb, write_image
+from personseg.errors import OptionError, UserError
 from personseg.inference.inputs import collect_inputs, is_video
-from personseg.inference.outputs import (
-    Item,
-    check_no_input_overwritten,
-    frames_dir,
-    output_names,
-    output_path,
-)
-from personseg.inference.render import render
+from personseg.inference.outputs import Item, check_no_input_overwritten, frames_dir, output_names
+from personseg.inference.render import DEFAULT_BACKGROUND, Background, Look
+from personseg.inference.stills import missing_kinds, predict_stills
+from personseg.inference.temporal import TemporalSmoother
 from personseg.inference.video import predict_video
+from personseg.wording import plural
 
 
 @dataclass
@@ -39,6 +36,7 @@ class Report:
     images: int = 0
     videos: int = 0
     frames: int = 0
+    skipped: int = 0
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -50,60 +48,32 @@ class Report:
     def summary(self) -> str:
         done = self.images + self.frames
         rate = done / self.seconds if self.seconds > 0 else 0.0
-        parts = [f"{self.images} images"]
+        parts = [plural(self.images, "image")]
         if self.videos:
-            parts.append(f"{self.videos} videos ({self.frames} frames)")
+            parts.append(f"{plural(self.videos, 'video')} ({plural(self.frames, 'frame')})")
         text = f"{', '.join(parts)} in {self.seconds:.1f} s ({rate:.1f} images/s)"
+        if self.skipped:
+            text += f"; {self.skipped} skipped (outputs exist; --overwrite redoes them)"
         if self.failures:
             text += f"; {len(self.failures)} failed"
         return text
 
 
-def predict_images(seg, items: list[Item], out_dir: Path, kinds: list[str], threshold: float,
-                   batch_size: int, report: Report) -> None:
-    """Segment still images `batch_size` at a time and write the requested outputs."""
-    with tqdm(total=len(items), desc="images", unit="img", disable=not items) as progress:
-        _predict_batches(seg, items, out_dir, kinds, threshold, batch_size, report, progress)
-
-
-def _predict_batches(seg, items, out_dir, kinds, threshold, batch_size, report, progress) -> None:
-    for batch in _read_batches(items, batch_size, report, progress):
-        probs = seg.predict_batch([rgb for _, rgb in batch], batch_size=batch_size)
-        for (item, rgb), prob in zip(batch, probs, strict=True):
-            mask = prob >= threshold
-            try:
-                for kind in kinds:
-                    write_image(output_path(out_dir, item, kind), render(kind, rgb, mask))
-            except WriteError:
-                raise  # a full or read-only disk: every later write would fail too
-            except (UserError, OSError) as exc:
-                report.fail(f"{item.path}: cannot write outputs ({exc})")
-                continue
-            report.images += 1
-        progress.update(len(batch))
-
-
-def _read_batches(items: list[Item], batch_size: int, report: Report, progress) -> Iterator[list]:
-    batch = []
-    for item in items:
-        try:
-            batch.append((item, read_rgb(item.path)))
-        except UserError as exc:
-            report.fail(str(exc))
-            progress.update(1)
-            continue
-        if len(batch) == batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], threshold: float = 0.5,
-                batch_size: int = 8, save_frames: bool = False, verbose: bool = True) -> Report:
-    """Everything `personseg predict` does after loading the model; returns the report."""
-    if not 0.0 <= threshold <= 1.0:
-        raise OptionError("threshold", threshold, "must be between 0 and 1")
+                batch_size: int = 8, save_frames: bool = False, verbose: bool = True, *,
+                edges: str = "refined", background: Background = DEFAULT_BACKGROUND,
+                blur_strength: float = 0.03, smooth: float = 0.0, overwrite: bool = False,
+                workers: int = 2) -> Report:
+    """Everything `personseg predict` does after loading the model; returns the report.
+
+    `edges`, `background` and `blur_strength` say how the pictures look (`render.Look`);
+    `smooth` in [0, 1) averages video probabilities over time (`temporal`; 0: off). Inputs whose
+    outputs all exist are skipped (a rerun resumes) unless `overwrite`; `workers` threads decode
+    photos ahead of the model (`stills`)."""
+    if workers < 1:
+        raise OptionError("workers", workers, "must be at least 1")
+    look = Look(threshold, edges, background, blur_strength)
+    TemporalSmoother(smooth)  # checks the value before any work
     if batch_size < 1:
         raise OptionError("batch_size", batch_size, "must be at least 1")
     out_dir = Path(out_dir)
@@ -128,8 +98,12 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
     for note in report.notes if verbose else ():
         print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
-    predict_images(seg, [i for i in items if not i.video], out_dir, kinds, threshold, batch_size, report)
+    predict_stills(seg, [i for i in items if not i.video], out_dir, kinds, look, batch_size, report,
+                   overwrite=overwrite, workers=workers)
     for item in (i for i in items if i.video):
-        predict_video(seg, item, out_dir, kinds, threshold, batch_size, save_frames, report)
+        if not missing_kinds(out_dir, item, kinds, overwrite):
+            report.skipped += 1
+            continue
+        predict_video(seg, item, out_dir, kinds, look, batch_size, save_frames, report, smooth)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,18 +1,90 @@
-"""Pictures made from an image and its person mask: overlay, cutout, background blur.
+"""Pictures made from an image and its person probabilities: mask, alpha, probabilities, overlay,
+cut-out, background blur and background replacement.
 
-Pure NumPy/OpenCV on uint8 RGB, shared by `personseg predict` (images and video frames), the
-notebook and the README figures, so they all look the same. All alpha compositing is here.
+Pure NumPy/OpenCV on uint8 RGB, shared by `personseg predict` (images and video frames),
+`personseg serve`, the notebook and the README figures, so they all look the same. All alpha
+compositing is here; how the alpha's edge looks (`sharp`, `soft`, `refined`) is `edges`.
+
+    from personseg.inference.render import Look, render_all, replace_background
+    pictures = render_all(["cutout", "replace"], rgb, probs, Look(edges="refined", background="#1e90ff"))
+    replace_background(rgb, alpha, "beach.jpg")      # a colour, an RGB array or an image file
+
+Every compositing function takes a bool mask (the old 0/255 look) or a float alpha in [0, 1].
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
 import cv2
 import numpy as np
+
+from personseg.errors import OptionError
+from personseg.inference.edges import EDGES, alpha_image, alpha_matte, probability_image
 
 OVERLAY_COLOR = (255, 40, 120)  # magenta-pink: rare in photos, readable on skin and sky
 
 # kind -> file extension of the still-image output
-KINDS: dict[str, str] = {"mask": ".png", "overlay": ".jpg", "cutout": ".png", "blur": ".jpg"}
+KINDS: dict[str, str] = {"mask": ".png", "alpha": ".png", "probs": ".png", "overlay": ".jpg",
+                         "cutout": ".png", "blur": ".jpg", "replace": ".jpg"}
+DEFAULT_BACKGROUND = (255, 255, 255)
+
+# a colour (RGB 0..255), an RGB image (any size: it is scaled to cover the photo) or either spelt
+# as text: a colour name, #rrggbb, "R,G,B" or an image file
+Background = tuple[int, int, int] | np.ndarray | str | os.PathLike
+
+
+def parse_background(value: Background) -> tuple[int, int, int] | np.ndarray:
+    """A colour name (`white`, `tab:green`), `#rrggbb`, `R,G,B` (0–255), an image file, an RGB
+    tuple or an RGB array → an RGB tuple or a uint8 H×W×3 array (OptionError otherwise)."""
+    from matplotlib.colors import to_rgb
+
+    from personseg.files import read_rgb
+
+    if isinstance(value, np.ndarray):
+        if value.ndim != 3 or value.shape[2] != 3 or value.dtype != np.uint8:
+            raise OptionError("background", f"array{value.shape}", "must be a uint8 H×W×3 RGB image")
+        return value
+    if isinstance(value, tuple | list):
+        if len(value) != 3 or not all(0 <= int(c) <= 255 for c in value):
+            raise OptionError("background", value, "must be three values 0-255 (R, G, B)")
+        return tuple(int(c) for c in value)
+    if isinstance(value, os.PathLike):
+        return read_rgb(value)
+    text = str(value).strip()
+    parts = text.split(",")
+    try:
+        if len(parts) == 3:
+            return parse_background(tuple(int(p) for p in parts))
+        return tuple(int(round(c * 255)) for c in to_rgb(text))
+    except ValueError:
+        pass
+    if Path(text).is_file():
+        return read_rgb(text)
+    raise OptionError("background", value, "not a colour (name, #rrggbb, R,G,B) or an existing image file")
+
+
+@dataclass(frozen=True, eq=False)
+class Look:
+    """How pictures are made from probabilities: the mask's threshold, the alpha's edge style,
+    the replacement background and the blur strength (sigma = strength × the longer side)."""
+
+    threshold: float = 0.5
+    edges: str = "refined"
+    background: Background = DEFAULT_BACKGROUND
+    blur_strength: float = 0.03
+
+    def __post_init__(self):
+        if not 0.0 <= self.threshold <= 1.0:
+            raise OptionError("threshold", self.threshold, "must be between 0 and 1")
+        if self.edges not in EDGES:
+            raise OptionError("edges", self.edges, f"choose one of {'|'.join(EDGES)}")
+        if not 0.0 < self.blur_strength <= 0.5:
+            raise OptionError("blur_strength", self.blur_strength, "must be above 0 and at most 0.5")
+        object.__setattr__(self, "background", parse_background(self.background))
 
 
 def mask_image(mask: np.ndarray) -> np.ndarray:
@@ -20,9 +92,13 @@ def mask_image(mask: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(mask, bool), 255, 0).astype(np.uint8)
 
 
+def _alpha(mask_or_alpha: np.ndarray) -> np.ndarray:
+    return np.asarray(mask_or_alpha, np.float32)[..., None]
+
+
 def overlay(rgb: np.ndarray, mask: np.ndarray, color=OVERLAY_COLOR, alpha: float = 0.5) -> np.ndarray:
     """Tint the person pixels with `color` and outline them, so misses and spills are easy to see."""
-    mask = np.asarray(mask, bool)
+    mask = np.asarray(mask) >= 0.5 if np.asarray(mask).dtype != bool else np.asarray(mask)
     out = rgb.astype(np.float32)
     out[mask] = (1 - alpha) * out[mask] + alpha * np.asarray(color, np.float32)
     out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
@@ -32,46 +108,99 @@ def overlay(rgb: np.ndarray, mask: np.ndarray, color=OVERLAY_COLOR, alpha: float
     return out
 
 
-def cutout(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """RGBA image: the person opaque, everything else fully transparent (and black)."""
-    mask = np.asarray(mask, bool)
+def cutout(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """RGBA image: the photo's colours with `alpha` (bool mask or float in [0, 1]) as its alpha
+    channel; fully transparent pixels are black."""
+    a = alpha_image(alpha)
     rgba = np.zeros((*rgb.shape[:2], 4), np.uint8)
-    rgba[mask, :3] = rgb[mask]
-    rgba[..., 3] = mask_image(mask)
+    rgba[..., :3] = np.where(a[..., None] > 0, rgb, 0)
+    rgba[..., 3] = a
     return rgba
+
+
+def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """rgb × alpha + background × (1 − alpha), as uint8 RGB (background: H×W×3 or a colour)."""
+    a = _alpha(alpha)
+    out = rgb.astype(np.float32) * a + np.asarray(background, np.float32) * (1 - a)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def flatten(rgba: np.ndarray, background=(0, 0, 0)) -> np.ndarray:
     """Composite an RGBA image onto a solid colour or an RGB image of the same size (video and
     JPEG have no alpha channel; the README shows cut-outs on a checkerboard)."""
-    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    out = rgba[..., :3].astype(np.float32) * alpha + np.asarray(background, np.float32) * (1 - alpha)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return composite(rgba[..., :3], rgba[..., 3].astype(np.float32) / 255.0, background)
 
 
-def blur_background(rgb: np.ndarray, mask: np.ndarray, strength: float = 0.03) -> np.ndarray:
-    """Portrait-mode look: Gaussian-blur the background (sigma = strength × longer side).
+def fit_background(background: Background, shape: tuple[int, ...]) -> np.ndarray:
+    """The background as an H×W×3 uint8 image: a colour filled in, an image scaled to cover
+    H×W (aspect ratio kept) and centre-cropped."""
+    height, width = shape[:2]
+    background = parse_background(background)
+    if not isinstance(background, np.ndarray):
+        return np.broadcast_to(np.asarray(background, np.uint8), (height, width, 3))
+    bh, bw = background.shape[:2]
+    scale = max(height / bh, width / bw)
+    size = (max(width, round(bw * scale)), max(height, round(bh * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(background, size, interpolation=interpolation)
+    top, left = (size[1] - height) // 2, (size[0] - width) // 2
+    return resized[top : top + height, left : left + width]
 
-    The mask edge is feathered by a couple of pixels so the sharp person blends into the blur.
-    """
+
+def replace_background(rgb: np.ndarray, alpha: np.ndarray, background: Background = DEFAULT_BACKGROUND
+                       ) -> np.ndarray:
+    """The person (bool mask or float alpha) on a new background: a colour (RGB tuple, name,
+    #rrggbb), an RGB image or an image file, scaled to cover the photo."""
+    return composite(rgb, alpha, fit_background(background, rgb.shape))
+
+
+def blur_background(rgb: np.ndarray, alpha: np.ndarray, strength: float = 0.03) -> np.ndarray:
+    """Portrait-mode look: the background Gaussian-blurred (sigma = strength × longer side).
+
+    The blur is normalised over the background only, so the person's colours do not bleed into
+    a halo around them. A bool mask's edge is feathered by a couple of pixels; a float alpha
+    (from `edges.alpha_matte`) is used as it is."""
     longer = max(rgb.shape[:2])
     sigma = max(1.0, strength * longer)
-    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
-    alpha = np.asarray(mask, np.float32)
-    feather = max(0.5, longer / 500)
-    alpha = cv2.GaussianBlur(alpha, (0, 0), feather)[..., None]
-    out = rgb.astype(np.float32) * alpha + blurred.astype(np.float32) * (1 - alpha)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    a = np.asarray(alpha, np.float32)
+    if np.asarray(alpha).dtype == bool:
+        a = cv2.GaussianBlur(a, (0, 0), max(0.5, longer / 500))
+    weight = cv2.GaussianBlur(1.0 - a, (0, 0), sigma)[..., None]
+    spread = cv2.GaussianBlur(rgb.astype(np.float32) * (1.0 - a[..., None]), (0, 0), sigma)
+    plain = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), sigma)
+    blurred = np.where(weight > 1e-3, spread / np.maximum(weight, 1e-3), plain)
+    return composite(rgb, a, blurred)
 
 
-def render(kind: str, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """One output picture by name: mask (H×W), overlay (RGB), cutout (RGBA) or blur (RGB)."""
-    if kind == "mask":
-        return mask_image(mask)
-    if kind == "overlay":
-        return overlay(rgb, mask)
-    if kind == "cutout":
-        return cutout(rgb, mask)
-    if kind == "blur":
-        return blur_background(rgb, mask)
-    raise ValueError(f"unknown output kind {kind!r}; choose from {', '.join(KINDS)}")
+def render_all(kinds: Iterable[str], rgb: np.ndarray, prob: np.ndarray, look: Look | None = None
+               ) -> dict[str, np.ndarray]:
+    """The named pictures of one photo from its probabilities (a bool mask is read as 0/1):
+    mask (H×W 0/255), alpha (H×W uint8), probs (H×W uint16, /65535), overlay, blur and replace
+    (RGB), cutout (RGBA). The alpha matte is computed once and shared."""
+    look = look or Look()
+    prob = np.asarray(prob)
+    kinds = list(kinds)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown output kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
+    mask = prob if prob.dtype == bool else prob >= look.threshold
+    needs_alpha = {"alpha", "cutout", "blur", "replace"} & set(kinds)
+    alpha = alpha_matte(rgb, prob, look.threshold, look.edges) if needs_alpha else None
+    makers = {
+        "mask": lambda: mask_image(mask),
+        "alpha": lambda: alpha_image(alpha),
+        "probs": lambda: probability_image(prob),
+        "overlay": lambda: overlay(rgb, mask),
+        "cutout": lambda: cutout(rgb, alpha),
+        "blur": lambda: blur_background(rgb, alpha, look.blur_strength),
+        "replace": lambda: replace_background(rgb, alpha, look.background),
+    }
+    return {kind: makers[kind]() for kind in kinds}
+
+
+def render(kind: str, rgb: np.ndarray, prob: np.ndarray, look: Look | None = None) -> np.ndarray:
+    """One output picture by name (see `render_all`)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown output kind {kind!r}; choose from {', '.join(KINDS)}")
+    return render_all([kind], rgb, prob, look)[kind]
+

@@ -7,6 +7,8 @@ same input and returns comparable maps: convert to RGB, letterbox into the model
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -14,8 +16,11 @@ import numpy as np
 
 from personseg.backends import Backend, load_backend
 from personseg.errors import OptionError, UserError
-from personseg.files import to_rgb
+from personseg.files import as_rgb
 from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_image, unletterbox
+
+# a uint8 array, an image file path, the file's bytes, or a PIL image (see files.as_rgb)
+ImageInput = np.ndarray | str | os.PathLike | bytes
 
 
 class Segmenter:
@@ -31,25 +36,43 @@ class Segmenter:
 
     @classmethod
     def from_weights(
-        cls, path: str | Path = "weights.h5", backend: str = "keras", tta: bool = False, **backend_options
+        cls, path: str | Path = "weights.h5", backend: str = "auto", tta: bool = False, **backend_options
     ) -> Segmenter:
-        """Open a model file with the named runtime (`keras`, `onnx` or `tflite`); `tta=True`
-        averages each prediction with that of the horizontally mirrored photo."""
+        """Open a model file with the named runtime (`keras`, `onnx`, `tflite`, `savedmodel`, or
+        `auto`: by the file's extension), or a published model by name: `peer:deeplabv3-mnv2`
+        (see `personseg.backends.peers`). `tta=True` averages each prediction with that of the
+        horizontally mirrored photo."""
         return cls(load_backend(path, backend, **backend_options), tta=tta)
 
-    def predict(self, image: np.ndarray) -> np.ndarray:
-        """uint8 H×W[×1|3|4] image → float32 H×W person probabilities in [0, 1]."""
+    @classmethod
+    def pretrained(
+        cls, name: str | None = None, backend: str = "auto", tta: bool = False, **backend_options
+    ) -> Segmenter:
+        """A model that ships with the package (`personseg.pretrained.MODELS`; default: the most
+        accurate). `auto` runs its ONNX twin when ONNX Runtime is installed, else Keras."""
+        from personseg.pretrained import DEFAULT, model_file
+
+        if backend == "auto":
+            backend = "onnx" if importlib.util.find_spec("onnxruntime") else "keras"
+        if backend not in ("onnx", "keras"):
+            raise OptionError("backend", backend, "packaged models run with onnx or keras")
+        path = model_file(name or DEFAULT, "onnx" if backend == "onnx" else "keras")
+        return cls.from_weights(path, backend, tta=tta, **backend_options)
+
+    def predict(self, image: ImageInput) -> np.ndarray:
+        """An image (uint8 H×W[×1|3|4] array, file path, file bytes or PIL image) → float32 H×W
+        person probabilities in [0, 1] at the image's own size."""
         return self.predict_batch([image], batch_size=1)[0]
 
-    def predict_batch(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
+    def predict_batch(self, images: Sequence[ImageInput], batch_size: int = 8) -> list[np.ndarray]:
         """Probabilities for many images of any sizes, run `batch_size` at a time."""
         return list(self.iter_predict(images, batch_size))
 
-    def iter_predict(self, images: Iterable[np.ndarray], batch_size: int = 8) -> Iterator[np.ndarray]:
+    def iter_predict(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[np.ndarray]:
         """Like `predict_batch`, but lazy: only one batch of inputs is held at a time (video)."""
         if batch_size < 1:
             raise OptionError("batch_size", batch_size, "must be at least 1")
-        chunk: list[np.ndarray] = []
+        chunk: list[ImageInput] = []
         for image in images:
             chunk.append(image)
             if len(chunk) == batch_size:
@@ -58,7 +81,7 @@ class Segmenter:
         if chunk:
             yield from self._run(chunk)
 
-    def mask(self, image: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    def mask(self, image: ImageInput, threshold: float = 0.5) -> np.ndarray:
         """Boolean H×W person mask (probability ≥ threshold)."""
         return self.predict(image) >= threshold
 
@@ -79,8 +102,8 @@ class Segmenter:
         return letterbox_image(self._rgb(image), self.size)
 
     @staticmethod
-    def _rgb(image: np.ndarray) -> np.ndarray:
-        rgb = to_rgb(image)
+    def _rgb(image) -> np.ndarray:
+        rgb = as_rgb(image)
         if rgb.shape[0] < 1 or rgb.shape[1] < 1:
             raise ValueError(f"empty image of shape {rgb.shape}")
         return rgb

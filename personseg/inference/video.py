@@ -1,9 +1,11 @@
-"""Video inference: every frame segmented in order, one `<name>_<kind>.mp4` per output kind
-(same frame rate and size), frames streamed through the model a batch at a time.
+"""Video inference: every frame segmented in order, one `<name>_<kind>.mp4` per output kind,
+frames streamed through the model a batch at a time (never the whole video in memory).
 
-OpenCV's writer reports no errors (a full disk leaves an MP4 without its index that no player
-opens), so each video is written under a temporary name, reopened and its frames counted, and
-only then renamed. A video that fails is listed and leaves nothing behind: no MP4, and no
+Each output is H.264 in MP4 with the input's frame rate, timestamps, size (odd sizes too) and
+audio track (`video_io`); `smooth` > 0 averages the probability maps over time first
+(`temporal.TemporalSmoother`). A video is written under a temporary name, reopened and its
+frames counted, and only then renamed (a full disk can leave an MP4 without its index that no
+player opens). A video that fails is listed and leaves nothing behind: no MP4, and no
 `<name>_frames/` folder if this run created it; so does one stopped by Ctrl-C or a full disk
 (which stops the run, `WriteError`).
 """
@@ -11,29 +13,35 @@ only then renamed. A video that fails is listed and leaves nothing behind: no MP
 from __future__ import annotations
 
 import shutil
-import sys
 from collections import deque
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import cv2
+import av
 import numpy as np
 from tqdm import tqdm
 
 from personseg.errors import UserError, WriteError
 from personseg.files import atomic_path, write_image
 from personseg.inference.outputs import Item, frames_dir, output_path
-from personseg.inference.render import flatten, render
+from personseg.inference.render import Look, flatten, mask_image, render_all
+from personseg.inference.temporal import TemporalSmoother
+from personseg.inference.video_io import VideoInput, VideoOutput
 
 FULL_DISK_BYTES = 1 << 20  # less free space than this after a bad write: the disk is full
 
 
 def check_video(tmp: Path, final: Path, frames: int) -> None:
-    """Raise unless `tmp` opens as a video with `frames` frames (WriteError when the disk is full)."""
-    capture = cv2.VideoCapture(str(tmp))
-    readable = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
-    capture.release()
+    """Raise unless `tmp` decodes to `frames` frames (WriteError when the disk is full). Every
+    frame is decoded: the MP4 index sits at the start (`faststart`), so a file cut short
+    still announces its full length."""
+    readable = 0
+    try:
+        with av.open(str(tmp)) as container:
+            for _ in container.decode(video=0):
+                readable += 1
+    except (av.FFmpegError, OSError, IndexError):
+        pass
     if readable == frames:
         return
     if shutil.disk_usage(tmp.parent).free < FULL_DISK_BYTES:
@@ -42,72 +50,67 @@ def check_video(tmp: Path, final: Path, frames: int) -> None:
                     "readable); not kept")
 
 
-def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], threshold: float, batch_size: int,
-                  save_frames: bool, report) -> None:
-    """Segment every frame; write one `<name>_<kind>.mp4` per kind (same fps and size)."""
-    capture = cv2.VideoCapture(str(item.path))
+def _video_picture(picture: np.ndarray) -> np.ndarray:
+    """Any rendered picture as RGB for a video frame (masks grey, cut-outs on black)."""
+    if picture.dtype == np.uint16:  # probs: 8 bits in a video
+        picture = (picture >> 8).astype(np.uint8)
+    if picture.ndim == 2:
+        return np.repeat(picture[..., None], 3, axis=2)
+    return flatten(picture) if picture.shape[2] == 4 else picture
+
+
+def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], look: Look, batch_size: int,
+                  save_frames: bool, report, smooth: float = 0.0) -> None:
+    """Segment every frame; write one `<name>_<kind>.mp4` per kind (same fps, size and audio)."""
+    smoother = TemporalSmoother(smooth)
     frames_folder = frames_dir(out_dir, item)
     new_frames_folder = save_frames and not frames_folder.exists()
+    source = None
     try:
-        if not capture.isOpened():
-            raise UserError(f"{item.path}: cannot open as a video")
-        ok, first = capture.read()
-        if not ok or first is None:
-            raise UserError(f"{item.path}: no readable video frames")
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        fps = fps if fps and np.isfinite(fps) and fps > 0 else 25.0
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-        height, width = first.shape[:2]
-        if width % 2 or height % 2:
-            tqdm.write(f"note: {item.path}: {width}×{height} is odd; the mp4v encoder drops the last "
-                       "row/column of the output videos", file=sys.stderr)
-        pending: deque[np.ndarray] = deque()
-
-        def frames() -> Iterator[np.ndarray]:
-            frame = first
-            while frame is not None:
-                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                pending.append(rgb)
-                yield rgb
-                ok, frame = capture.read()
-                frame = frame if ok else None
-
+        source = VideoInput(item.path)
         count = 0
         with ExitStack() as stack:
-            writers, temps = {}, {}
+            outputs: dict[str, VideoOutput] = {}
+            temps: dict[str, Path] = {}
             for kind in kinds:
-                final = output_path(out_dir, item, kind)
-                tmp = temps[kind] = stack.enter_context(atomic_path(final))
-                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-                stack.callback(writer.release)  # runs before atomic_path renames or removes
-                if not writer.isOpened():
-                    raise UserError(f"{tmp}: OpenCV cannot write mp4 video here")
-                writers[kind] = writer
-            with tqdm(total=total, desc=item.path.name, unit="frame") as progress:
+                temps[kind] = stack.enter_context(atomic_path(output_path(out_dir, item, kind)))
+                outputs[kind] = VideoOutput(temps[kind], source)
+                stack.callback(outputs[kind].container.close)  # before atomic_path renames or removes
+            pending: deque[tuple[np.ndarray, int | None]] = deque()
+
+            def add_audio(audio) -> None:
+                for output in outputs.values():
+                    output.add_audio(audio)
+
+            def frames():
+                for rgb, pts in source.frames(add_audio):
+                    pending.append((rgb, pts))
+                    yield rgb
+
+            with tqdm(total=source.frame_count, desc=item.path.name, unit="frame") as progress:
                 for prob in seg.iter_predict(frames(), batch_size=batch_size):
-                    rgb = pending.popleft()
-                    mask = prob >= threshold
-                    for kind, writer in writers.items():
-                        picture = render(kind, rgb, mask)
-                        if picture.ndim == 2:
-                            picture = np.repeat(picture[..., None], 3, axis=2)
-                        elif picture.shape[2] == 4:
-                            picture = flatten(picture)
-                        writer.write(cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+                    rgb, pts = pending.popleft()
+                    prob = smoother(rgb, prob)
+                    for kind, picture in render_all(kinds, rgb, prob, look).items():
+                        outputs[kind].write(_video_picture(picture), pts)
                     if save_frames:
-                        write_image(frames_folder / f"{count:06d}_mask.png", render("mask", rgb, mask))
+                        mask = mask_image(prob >= look.threshold)
+                        write_image(frames_folder / f"{count:06d}_mask.png", mask)
                     count += 1
                     progress.update(1)
-            for kind, writer in writers.items():  # finish every file, then check it plays back
-                writer.release()
+            if count == 0:
+                raise UserError(f"{item.path}: no readable video frames")
+            for kind, output in outputs.items():  # finish every file, then check it plays back
+                output.close()
                 check_video(temps[kind], output_path(out_dir, item, kind), count)
         report.videos += 1
         report.frames += count
     except BaseException as exc:  # failed, full disk or Ctrl-C: nothing of this video stays
         if new_frames_folder:
             shutil.rmtree(frames_folder, ignore_errors=True)
-        if isinstance(exc, WriteError) or not isinstance(exc, (UserError, OSError, cv2.error)):
+        if isinstance(exc, WriteError) or not isinstance(exc, (UserError, OSError, av.FFmpegError)):
             raise
-        report.fail(str(exc))
+        report.fail(str(exc) if isinstance(exc, UserError) else f"{item.path}: {exc}")
     finally:
-        capture.release()
+        if source is not None:
+            source.close()

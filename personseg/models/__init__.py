@@ -1,10 +1,12 @@
 """Models: the builders (`build_model("unet" | "shallow", input_shape, **options)`), their
-blocks and encoders, and loading / resizing a saved model (`personseg.models.loading`)."""
+blocks and encoders, loading / resizing a saved model (`personseg.models.loading`), and
+`describe(model, size)`: parameters, multiply-adds and levels on one screen (`describe`)."""
 
 from __future__ import annotations
 
 import keras
 
+from personseg.models.describe import describe
 from personseg.models.shallow import build_shallow
 from personseg.models.unet import build_unet
 
@@ -18,4 +20,4 @@ def build_model(name: str, input_shape=(None, None, 3), **options) -> keras.Mode
     return BUILDERS[name](input_shape, **options)
 
 
-__all__ = ["build_model", "build_shallow", "build_unet", "BUILDERS"]
+__all__ = ["build_model", "build_shallow", "build_unet", "describe", "BUILDERS"]

@@ -1,14 +1,15 @@
-"""Opening a personseg Keras model file and rebuilding a model at another input size.
+"""Opening and saving personseg Keras model files, and rebuilding a model at another input size.
 
 `load_keras_model` opens `model.h5` inference models and `.keras` training checkpoints alike
 (a file that is not one is named, never reported as "not found"); `check_segmentation_model`
 says which shape a model should have;
 `at_size` gives the same network and weights with a fixed N×N (or any H×W) float32 input —
-what training writes as `model.h5` and what every export starts from.
+what training writes as `model.h5` (with `save_h5`) and what every export starts from.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import keras
@@ -70,6 +71,27 @@ def load_keras_model(path: str | Path) -> keras.Model:
     except Exception as exc:  # h5py/keras raise many types for unreadable files
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path}: cannot load as a Keras model, damaged or truncated? ({detail})") from exc
+
+
+class _LegacyH5Notice(logging.Filter):
+    """Drops Keras' "saving your model as an HDF5 file ... considered legacy" record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("HDF5 file" in message and "legacy" in message)
+
+
+def save_h5(model: keras.Model, path: str | Path) -> None:
+    """`model.save(path)` to an .h5 file, on purpose: plain H5 is what loads in any TensorFlow
+    2.16+ without personseg. Keras logs a "this file format is considered legacy" notice for
+    every such save (through absl logging, not `warnings`); that one record is dropped here."""
+    absl_logger = logging.getLogger("absl")
+    notice = _LegacyH5Notice()
+    absl_logger.addFilter(notice)
+    try:
+        model.save(path)
+    finally:
+        absl_logger.removeFilter(notice)
 
 
 class ShapeUpsampling(keras.layers.Layer):

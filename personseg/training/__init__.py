@@ -1,5 +1,6 @@
 """Training: `TrainConfig` (`config`, the one set of defaults) → `train` (`loop`), with the
-losses, pooled Keras metrics, optimiser and training-curve plots it uses.
+losses, pooled Keras metrics, optimiser and training-curve plots it uses; `distribute` runs it
+on several machines (`--distribute multiworker`).
 
     from personseg.training import TrainConfig, train
 """

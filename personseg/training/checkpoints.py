@@ -46,6 +46,7 @@ class State:
     rows: list[dict] = field(default_factory=list)
     best: dict | None = None  # {"epoch": 0-based, "val_iou": float, "file": "best-NNNN.keras"}
     stopped: bool = False  # early stopping ended the run at this commit
+    ema_swapped: bool = False  # committed with the EMA weights in the model (SwapEMAWeights)
 
 
 def _names(n: int) -> tuple[str, str]:
@@ -73,9 +74,10 @@ class Checkpoints(keras.callbacks.Callback):
     """Writes and commits the state after every epoch (see the module docstring); with
     `patience` > 0, stops when validation IoU has not improved for that many epochs."""
 
-    def __init__(self, run: Path, state: State, patience: int = 0):
+    def __init__(self, run: Path, state: State, patience: int = 0, ema: bool = False):
         super().__init__()
         self.run, self.backup, self.state, self.patience = run, run / "backup", state, patience
+        self.ema = ema  # runs after SwapEMAWeights: the model holds the averaged weights
 
     def on_epoch_end(self, epoch, logs=None):
         state = self.state
@@ -93,7 +95,9 @@ class Checkpoints(keras.callbacks.Callback):
         state.stopped = self.patience > 0 and epoch - best_epoch >= self.patience
         state.epoch = epoch + 1
         meta, weights = _names(state.epoch)
-        info = {"epoch": state.epoch, "rows": state.rows, "best": state.best, "stopped": state.stopped}
+        state.ema_swapped = self.ema
+        info = {"epoch": state.epoch, "rows": state.rows, "best": state.best, "stopped": state.stopped,
+                "ema_swapped": state.ema_swapped}
         write_text(self.backup / meta, json.dumps(info, indent=1) + "\n")
         with atomic_path(self.backup / weights, durable=True, suffix=".weights.h5") as tmp:
             self.model.save_weights(tmp)  # the commit
@@ -135,7 +139,8 @@ def _load_commit(backup: Path, n: int, model) -> State:
     meta, weights = _names(n)
     info = json.loads((backup / meta).read_text())
     model.load_weights(backup / weights)
-    return State(int(info["epoch"]), list(info["rows"]), info.get("best"), bool(info.get("stopped")))
+    return State(int(info["epoch"]), list(info["rows"]), info.get("best"), bool(info.get("stopped")),
+                 bool(info.get("ema_swapped")))
 
 
 def _check_best(backup: Path, state: State, say) -> None:

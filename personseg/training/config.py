@@ -47,6 +47,10 @@ class TrainConfig:
     # augmentation: random scale range of the letterboxed photo, share of copy-pasted samples
     zoom: list[float] = field(default_factory=lambda: [0.6, 1.6])
     copy_paste: float = 0.0
+    # stability: EMA of the weights (validation and checkpoints use it; 0 = off), decoder BatchNorm
+    # momentum (None: the builders' 0.9, quick to adapt but noisy at small batches)
+    ema: float = 0.0
+    bn_momentum: float | None = None
     # architecture
     encoder: str = "mobilenetv2"
     encoder_alpha: float = 0.5
@@ -63,6 +67,10 @@ class TrainConfig:
         self._check_numbers()
         if len(self.zoom) != 2 or not 0 < self.zoom[0] <= self.zoom[1]:
             raise OptionError("zoom", self.zoom, "expected MIN,MAX with 0 < MIN ≤ MAX")
+        if not 0.0 <= self.ema < 1.0:
+            raise OptionError("ema", self.ema, "must be in [0, 1): the EMA momentum, 0 = off")
+        if self.bn_momentum is not None and not 0.0 < self.bn_momentum < 1.0:
+            raise OptionError("bn_momentum", self.bn_momentum, "must be between 0 and 1")
         if not 0.0 <= self.copy_paste <= 1.0:
             raise OptionError("copy_paste", self.copy_paste, "must be between 0 and 1")
         if not 0.0 <= self.teacher_weight <= 1.0:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -33,7 +34,7 @@ from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
 from personseg.models import build_model
 from personseg.models.encoders import MOBILENETV2_PREFIXES
-from personseg.models.loading import at_size
+from personseg.models.loading import at_size, save_h5
 from personseg.training import checkpoints
 from personseg.training.config import TrainConfig
 from personseg.training.curves import read_log
@@ -60,8 +61,12 @@ def _setup_runtime(config: TrainConfig):
         gpus = tf.config.list_logical_devices("GPU")
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices=devices)
+    if config.distribute == "multiworker":  # the cluster comes from TF_CONFIG
+        from personseg.training.distribute import multiworker_strategy
+
+        return multiworker_strategy()
     if config.distribute != "none":
-        raise OptionError("distribute", config.distribute, "choose none or mirrored")
+        raise OptionError("distribute", config.distribute, "choose none, mirrored or multiworker")
     return tf.distribute.get_strategy()
 
 
@@ -73,14 +78,27 @@ def export_inference_model(trained, size: int, path: Path):
     """
     model = at_size(trained, size)
     with atomic_path(path) as tmp:
-        model.save(tmp)
+        save_h5(model, tmp)
     return model
 
 
 def train(
     config: TrainConfig, resume: bool = False, verbose: int = 2, extra_callbacks: list | None = None
 ) -> Path:
-    """Train (or resume) a run; return the run folder. See the module docstring for its files."""
+    """Train (or resume) a run; return the run folder. See the module docstring for its files.
+
+    With `distribute="multiworker"` every worker calls this; only the chief writes the run folder
+    (`personseg.training.distribute`)."""
+    if config.distribute == "multiworker":
+        from personseg.training.distribute import worker_view
+
+        with worker_view(config, resume) as this_worker:
+            _train(this_worker, resume, verbose, extra_callbacks)
+        return Path(config.out)
+    return _train(config, resume, verbose, extra_callbacks)
+
+
+def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: list | None) -> Path:
     run = Path(config.out)
     if run.exists() and not run.is_dir():
         raise UserError(f"{run}: run folder path is a file")
@@ -104,12 +122,18 @@ def train(
 
     with strategy.scope():
         model = build_model(config.model, (None, None, 3), **config.model_options())
+        if config.bn_momentum is not None:  # the trainable (decoder) BatchNorms; the encoder's are frozen
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
+                    layer.momentum = config.bn_momentum
         slow = MOBILENETV2_PREFIXES if config.model == "unet" and config.encoder != "none" else ()
         optimizer = AdamWLayerLR(
             learning_rate=warmup_cosine(config.lr, steps * config.epochs, int(steps * config.warmup_epochs)),
             weight_decay=config.weight_decay,
             slow_prefixes=slow,
             slow_multiplier=config.encoder_lr_multiplier,
+            use_ema=config.ema > 0,
+            ema_momentum=config.ema or 0.99,
         )
         model.compile(optimizer, loss=get_loss(config.loss), metrics=training_metrics(), jit_compile=False)
         state = checkpoints.restore(run, model) if resume else checkpoints.State()
@@ -121,25 +145,36 @@ def train(
         _finish(run, config, model, 0.0)
         return run
     maps = _teacher_maps(config, train_roots, run)
-    train_ds = data_lib.train_dataset(
+    make_train = partial(
+        data_lib.train_dataset,
         train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
         epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
         teacher_maps=maps, teacher_weight=config.teacher_weight, zoom=tuple(config.zoom),
         copy_paste=config.copy_paste,
     )
+    if config.distribute == "multiworker":  # each worker reads only its share of every batch
+        from personseg.training.distribute import sharded_dataset
+
+        train_ds = sharded_dataset(strategy, config.batch_size, make_train)
+    else:
+        train_ds = make_train()
     val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
 
     started = time.time()
-    callbacks = [
-        _EpochStats(optimizer, steps * config.batch_size),  # before Checkpoints: it adds to the logs
-        checkpoints.Checkpoints(run, state, patience=config.patience),
+    callbacks = [_EpochStats(optimizer, steps * config.batch_size)]  # first: it adds to the logs
+    if config.ema > 0:  # validation and best.keras see the averaged weights; the backup keeps both
+        swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=True)
+        swap._ema_weights_in_model = state.ema_swapped  # so its next epoch begins by swapping back
+        callbacks.append(swap)
+    callbacks += [
+        checkpoints.Checkpoints(run, state, patience=config.patience, ema=config.ema > 0),
         keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
     ]
     callbacks += extra_callbacks or []
     try:
-        model.fit(
+        model.fit(  # shuffle=False: the dataset is already shuffled, deterministically by seed and epoch
             train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
+            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, shuffle=False,
         )
     except UserError:
         raise  # already names its file (e.g. a checkpoint on a full disk)

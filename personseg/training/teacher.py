@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from personseg.errors import OptionError, UserError
 from personseg.files import read_rgb, write_image
+from personseg.progress import progress_bar
 
 
 def teacher_name(teacher: str) -> str:
@@ -50,7 +49,7 @@ def teacher_maps(images: list[Path], teacher: str, cache_dir: str | os.PathLike,
             seg = Segmenter.from_weights(teacher)
         except UserError as exc:
             raise OptionError("teacher", teacher, f"cannot open the teacher ({exc})") from None
-        bar = tqdm(total=len(todo), desc="teacher maps", unit="img", file=sys.stderr, disable=not progress)
+        bar = progress_bar(total=len(todo), desc="teacher maps", unit="img", disable=not progress)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             photos = [read_rgb(p, orientation=False) for p in chunk]  # the frame masks describe

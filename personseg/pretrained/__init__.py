@@ -1,0 +1,46 @@
+"""The pretrained models that ship inside the package, so `pip install personseg` can segment from
+any folder: each as a plain Keras `.h5` and its parity-checked ONNX twin (`personseg export`).
+
+    Segmenter.pretrained()            # the default model, ONNX Runtime when installed
+    Segmenter.pretrained("fast")      # another one by name
+    personseg predict photo.jpg --out out                     # the same default on the CLI
+    personseg predict photo.jpg --weights pretrained:fast --out out
+
+The repository keeps the same files where the notebooks and recipes expect them (`weights.h5`,
+`weights/*.h5`); a test checks the packaged copies are byte-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from personseg.errors import OptionError, UserError
+
+
+@dataclass(frozen=True)
+class PretrainedModel:
+    name: str
+    description: str
+    repo_file: str  # where the repository keeps the same .h5 (relative to its root)
+
+
+MODELS = {
+    "unet": PretrainedModel("unet", "the most accurate shipped model (U-Net on MobileNetV2)", "weights.h5"),
+    "shallow": PretrainedModel("shallow", "the seed's shallow encoder-decoder", "weights/shallow.h5"),
+}
+DEFAULT = "unet"
+SUFFIX = {"keras": ".h5", "onnx": ".onnx"}
+
+
+def model_file(name: str = DEFAULT, fmt: str = "onnx") -> Path:
+    """The packaged file of model `name` in `fmt` ("keras" → .h5, "onnx" → .onnx)."""
+    if name not in MODELS:
+        raise OptionError("pretrained", name, f"choose from {', '.join(MODELS)}")
+    if fmt not in SUFFIX:
+        raise OptionError("fmt", fmt, f"choose from {', '.join(SUFFIX)}")
+    path = Path(str(resources.files(__name__) / f"{name}{SUFFIX[fmt]}"))
+    if not path.is_file():
+        raise UserError(f"{path}: packaged model file missing (a broken install? reinstall personseg)")
+    return path

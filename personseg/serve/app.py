@@ -1,0 +1,154 @@
+"""The Flask app of `personseg serve`: the page and `POST /v1/segment` over one shared Segmenter.
+
+    POST /v1/segment   multipart field `image` (or the raw image as the request body)
+        edges=sharp|soft|refined  threshold=0.5  background=COLOUR  blur_strength=0.03
+        (optional multipart field `background_image`: a photo to put behind the person)
+        format=json (default): {"width", "height", "person_fraction", "seconds",
+                                "images": {"mask", "overlay", "cutout", "blur", "replace"}}
+                               each a data: URL (PNG for mask and cutout, JPEG otherwise)
+        format=png&kind=cutout: that one picture as image/png (kind: any of render.KINDS)
+    GET /v1/health     {"status": "ok", "model": ...}
+
+Failures are JSON `{"error": "<what>: <problem>"}` with a 4xx status: 400 for a missing file,
+a non-image or a bad option, 413 for an upload over the byte or pixel limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from importlib import resources
+
+import cv2
+import numpy as np
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from personseg.errors import OptionError
+from personseg.inference.render import DEFAULT_BACKGROUND, KINDS, Look, render_all
+from personseg.serve.uploads import MAX_PIXELS, MAX_UPLOAD_BYTES, Rejected, decode_upload
+
+PAGE_KINDS = ("mask", "overlay", "cutout", "blur", "replace")
+
+
+def encode(picture: np.ndarray, fmt: str) -> bytes:
+    """uint8/uint16 picture (RGB, RGBA or single channel) → PNG or JPEG bytes."""
+    if picture.ndim == 3:
+        code = cv2.COLOR_RGBA2BGRA if picture.shape[2] == 4 else cv2.COLOR_RGB2BGR
+        picture = cv2.cvtColor(picture, code)
+    params = [cv2.IMWRITE_JPEG_QUALITY, 90] if fmt == ".jpg" else []
+    ok, data = cv2.imencode(fmt, picture, params)
+    if not ok:
+        raise RuntimeError(f"could not encode a {fmt} image")
+    return data.tobytes()
+
+
+def data_url(picture: np.ndarray, kind: str) -> str:
+    fmt = ".png" if kind in ("mask", "cutout", "alpha", "probs") else ".jpg"
+    mime = "image/png" if fmt == ".png" else "image/jpeg"
+    return f"data:{mime};base64,{base64.b64encode(encode(picture, fmt)).decode('ascii')}"
+
+
+def _look(form, background_image: np.ndarray | None, defaults: Look) -> Look:
+    """The request's options over the server's defaults; a colour or an uploaded photo only
+    (never a path on the server)."""
+    def number(name: str, default: float) -> float:
+        text = form.get(name)
+        if text in (None, ""):
+            return default
+        try:
+            return float(text)
+        except ValueError:
+            raise OptionError(name, text, "must be a number") from None
+
+    background = form.get("background") or None
+    if background is not None and not _is_colour(background):
+        raise OptionError("background", background, "must be a colour (name, #rrggbb or R,G,B)")
+    if background_image is not None:
+        background = background_image
+    return Look(threshold=number("threshold", defaults.threshold),
+                edges=form.get("edges") or defaults.edges,
+                background=defaults.background if background is None else background,
+                blur_strength=number("blur_strength", defaults.blur_strength))
+
+
+def _is_colour(text: str) -> bool:
+    from matplotlib.colors import is_color_like
+
+    parts = text.split(",")
+    return is_color_like(text) or (len(parts) == 3 and all(p.strip().isdigit() for p in parts))
+
+
+def create_app(seg, look: Look | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
+               max_pixels: int = MAX_PIXELS, model_name: str = "") -> Flask:
+    """The app over `seg` (loaded once by the caller, shared by every request; calls into it are
+    serialised). `look` holds the defaults a request may override."""
+    defaults = look or Look(background=DEFAULT_BACKGROUND)
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = max_bytes
+    model_lock = threading.Lock()
+    page = (resources.files("personseg.serve") / "static" / "index.html").read_text(encoding="utf-8")
+
+    def fail(status: int, message: str):
+        return jsonify(error=message), status
+
+    @app.errorhandler(Rejected)
+    def rejected(exc: Rejected):
+        return fail(exc.status, exc.message)
+
+    @app.errorhandler(OptionError)
+    def bad_option(exc: OptionError):
+        return fail(400, f"{exc.option} {exc.value}: {exc.problem}")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc):
+        return fail(413, f"upload: larger than the limit of {max_bytes / 1024 / 1024:.0f} MB")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return fail(exc.code or 500, f"{request.path}: {exc.description}")
+
+    @app.get("/")
+    def index():
+        return Response(page.replace("{{MAX_MB}}", f"{max_bytes / 1024 / 1024:.0f}"), mimetype="text/html")
+
+    @app.get("/v1/health")
+    def health():
+        return jsonify(status="ok", model=model_name)
+
+    @app.post("/v1/segment")
+    def segment():
+        upload = request.files.get("image")
+        if upload is not None:
+            rgb = decode_upload(upload.read(), upload.filename or "image", max_pixels)
+        elif request.mimetype.startswith("image/"):
+            rgb = decode_upload(request.get_data(), "request body", max_pixels)
+        else:
+            raise Rejected(400, "image: missing; send the photo as the multipart field 'image' "
+                                "or as the request body with an image/* Content-Type")
+        backdrop = request.files.get("background_image")
+        backdrop = decode_upload(backdrop.read(), backdrop.filename or "background_image",
+                                 max_pixels) if backdrop else None
+        options = _look(request.values, backdrop, defaults)
+        fmt = request.values.get("format", "json")
+        if fmt not in ("json", "png"):
+            raise OptionError("format", fmt, "choose json or png")
+        kind = request.values.get("kind", "cutout")
+        if fmt == "png" and kind not in KINDS:
+            raise OptionError("kind", kind, f"choose one of {','.join(KINDS)}")
+        started = time.perf_counter()
+        with model_lock:
+            probs = seg.predict(rgb)
+        if fmt == "png":
+            picture = render_all([kind], rgb, probs, options)[kind]
+            return Response(encode(picture, ".png"), mimetype="image/png")
+        pictures = render_all(PAGE_KINDS, rgb, probs, options)
+        return jsonify(
+            width=int(rgb.shape[1]), height=int(rgb.shape[0]),
+            person_fraction=round(float((probs >= options.threshold).mean()), 4),
+            edges=options.edges, seconds=round(time.perf_counter() - started, 3),
+            images={kind: data_url(picture, kind) for kind, picture in pictures.items()},
+        )
+
+    return app

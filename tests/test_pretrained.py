@@ -1,0 +1,105 @@
+"""Packaged models: the same files as the repository's, ONNX twins within parity of Keras, usable
+from any folder and from a wheel installed without the repository, without TensorFlow."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from personseg.errors import OptionError
+from personseg.inference.sample_photos import sample_images
+from personseg.inference.segmenter import Segmenter
+from personseg.pretrained import MODELS, model_file
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_packaged_keras_file_is_the_repository_file(name):
+    assert sha256(model_file(name, "keras")) == sha256(REPO / MODELS[name].repo_file)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_onnx_twin_segments_like_the_keras_model(name):
+    photos = list(sample_images().values())
+    keras_probs = Segmenter.pretrained(name, backend="keras").predict_batch(photos)
+    onnx_probs = Segmenter.pretrained(name, backend="onnx").predict_batch(photos)
+    for k, o in zip(keras_probs, onnx_probs, strict=True):
+        assert np.abs(k - o).max() <= 1e-3  # the export's float tolerance
+        assert np.mean((k >= 0.5) == (o >= 0.5)) >= 0.999
+
+
+def test_unknown_name_lists_the_packaged_models():
+    with pytest.raises(OptionError, match="choose from unet"):
+        model_file("nope")
+
+
+PROBE = """
+import sys
+import matplotlib.cbook
+from personseg import Segmenter
+seg = Segmenter.pretrained()
+prob = seg.predict(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+import personseg
+print(personseg.__file__)
+print(type(seg.backend).__name__, prob.shape, float(prob[100:200, 230:330].mean()))
+print("tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+
+
+def run_probe(cwd: Path, env_path: str | None = None) -> list[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    if env_path:
+        env["PYTHONPATH"] = env_path
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()
+
+
+def check_probe(lines: list[str]) -> None:
+    backend, face = lines[1].split()[0], float(lines[1].split()[-1])
+    assert backend == "OnnxBackend" and "(600, 512)" in lines[1]
+    assert face > 0.8  # Grace Hopper's face is person
+    assert lines[2] == "False False"  # ONNX inference never imports TensorFlow or Keras
+
+
+def test_pretrained_from_another_folder_uses_onnx_without_tensorflow(tmp_path):
+    check_probe(run_probe(tmp_path))
+
+
+def test_cli_default_weights_work_from_another_folder(tmp_path):
+    photo = sample_images()["grace_hopper"]
+    from personseg.files import write_image
+
+    write_image(tmp_path / "photo.jpg", photo)
+    done = subprocess.run([sys.executable, "-m", "personseg", "predict", "photo.jpg", "--out", "out"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out" / "photo_mask.png").is_file()
+
+
+@pytest.mark.slow
+def test_wheel_installed_without_the_repository_segments_a_photo(tmp_path):
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                            "-w", str(wheels), str(REPO)], capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = wheels.glob("personseg-*.whl")
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site),
+                              str(wheel)], capture_output=True, text=True, timeout=600)
+    assert install.returncode == 0, install.stderr[-2000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    lines = run_probe(elsewhere, env_path=str(site))
+    assert lines[0].startswith(str(site))  # the installed copy, not this checkout
+    check_probe(lines)
