@@ -260,3 +260,28 @@ def test_a_read_only_run_folder_is_refused_before_any_work(tmp_path, capsys, mon
     assert_error(capsys, "train", "--data", *config.data, "--val", *config.val, "--out", tmp_path / "run",
                  "--model", "shallow", "--size", "32", message="cannot write: read-only file system")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_an_ema_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path):
+    """With EMA the commit is made while the averaged weights are swapped in; resuming swaps back."""
+    straight_run = train(tiny_config(tmp_path / "a", ema=0.9), verbose=0)
+    config = tiny_config(tmp_path / "b", ema=0.9)
+    config.save(tmp_path / "b" / "config.json")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "b" / "config.json"), "2", "whole"],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "KILL ME"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    resumed = train(TrainConfig.load(Path(config.out) / "config.json"), resume=True, verbose=0)
+    for a, b in zip(weights(resumed), weights(straight_run), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert log_epochs(resumed) == ["0", "1", "2"]
+    for name in ("best.keras",):
+        ours = keras.models.load_model(resumed / name, compile=False).get_weights()
+        theirs = keras.models.load_model(straight_run / name, compile=False).get_weights()
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
