@@ -9,7 +9,8 @@ moments are drawn at random in three kinds: `startup` (uniform over the time bef
 epoch ends: imports, data checks, restoring, rewriting the log), `training` (uniform over the
 third epoch of this run, timed by its second: steps, validation, checkpoint writes) and `at-write` (as
 soon as the temporary file of one of an epoch's writes appears, i.e. in the middle of that write:
-best model, log, curves, backup log, backup weights). Every run's output
+best model, log, curves, backup log, backup weights; a write too quick to catch within two epochs
+gives way to any write, or to a random moment of the third epoch). Every run's output
 is kept in the work folder for inspection.
 """
 
@@ -84,26 +85,31 @@ def one_attempt(args: list[str], run: Path, kind: str | None, timing: dict, rng:
     before = newest(run)
     started = time.perf_counter()
     target = rng.choice(WRITES) if kind == "at-write" else None
+    leftovers = {p.name for p in temporaries(run)}  # a killed run's, removed as this one starts
     with open(log_path, "w") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=log, env=ENV)
-        deadline, commit_times = None, {}
+        deadline, commit_times, caught = None, {}, None
         if kind == "startup":
             deadline = started + rng.uniform(0, timing["first_commit_s"])
         while proc.poll() is None:
             now = time.perf_counter()
-            if kind == "training" and deadline is None:
+            if kind in ("training", "at-write") and deadline is None:
                 commit_times.setdefault(newest(run), now)
                 if len(commit_times) == 3:  # two epochs of this run done: now one more, cut at random
                     first, second = sorted(commit_times.values())[1:]
                     deadline = now + rng.uniform(0, second - first)
-            writing = target is not None and any(p.name.endswith(target) for p in temporaries(run))
-            if writing or (deadline is not None and now >= deadline):
+                    if kind == "at-write":  # its file was too quick to catch: any write, or then
+                        target = ".tmp"
+            if target is not None:
+                caught = next((p.name for p in temporaries(run)
+                               if p.name.endswith(target) and p.name not in leftovers), None)
+            if caught or (deadline is not None and now >= deadline):
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 break
             time.sleep(0.002)
     text = log_path.read_text(errors="replace")
-    return {"kind": kind or "finish", "during_write_of": target,
+    return {"kind": kind or "finish", "during_write_of": caught and caught[caught.index(".tmp"):],
             "killed": proc.returncode == -signal.SIGKILL,
             "returncode": proc.returncode, "seconds": round(time.perf_counter() - started, 2),
             "epochs_done_before": before, "epochs_done_after": newest(run),
@@ -173,7 +179,7 @@ def kill_loop(work: Path, kills: int, epochs: int, seed: int) -> dict:
         "epochs": epochs, "uninterrupted": timing,
         "kills": len(killed), "random_kills": sum(a["kind"] != "at-write" for a in killed),
         "kills_by_kind": {k: sum(a["kind"] == k for a in killed) for k in KINDS},
-        "at_write_kills_by_file": {w: sum(a["during_write_of"] == w for a in killed) for w in WRITES},
+        "kills_during_a_write_by_file": {w: sum(a["during_write_of"] == w for a in killed) for w in WRITES},
         "kills_before_this_runs_first_commit": sum(a["epochs_done_after"] == a["epochs_done_before"]
                                                    for a in killed),
         "runs": len(attempts),
