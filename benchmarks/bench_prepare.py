@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from personseg.data.prepare_coco import prepare
+from personseg.files import write_text
 
 REPO = Path(__file__).resolve().parents[1]
 COCO_MINI = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared")) / "data" / "coco-person-mini"
@@ -73,8 +74,7 @@ def main() -> None:
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+        write_text(args.out, text + "\n")  # atomic
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from personseg.files import write_text  # noqa: E402
 from personseg.models import build_model  # noqa: E402
 from personseg.training.losses import bce_dice_loss  # noqa: E402
 from personseg.training.metrics import training_metrics  # noqa: E402
@@ -85,9 +86,7 @@ def main() -> None:
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+        write_text(args.out, text + "\n")  # atomic
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def write_error(path: str | os.PathLike, exc: BaseException) -> WriteError | Non
     return None
 
 
-_TEMP_NAME = re.compile(r"^\..*\.(?P<pid>\d+)\.[A-Za-z0-9_]{8}\.tmp(\.[^.]*)?$")
+_TEMP_NAME = re.compile(r"^\..*\.(?P<pid>\d+)\.[A-Za-z0-9_]{8}\.tmp(\..*)?$")
 
 
 def _alive(pid: int) -> bool:
@@ -93,7 +93,8 @@ def check_writable_folder(folder: str | os.PathLike) -> None:
     if not existing.is_dir():
         raise UserError(f"{existing}: is a file, not a folder (cannot hold {folder})")
     try:
-        fd, probe = tempfile.mkstemp(prefix=".personseg-write-test.", dir=existing)
+        fd, probe = tempfile.mkstemp(prefix=f".personseg-write-test.{os.getpid()}.", suffix=".tmp",
+                                     dir=existing)  # named like atomic_path's: a kill leaves no clutter
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:

@@ -103,18 +103,19 @@ def temp_name_prefix(path: Path) -> str:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, durable: bool = False, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
 
     A crash or Ctrl-C therefore never leaves a half-written file under the final name, and a
     full or read-only disk raises `WriteError` naming the file (the temporary file is removed).
-    `durable=True` also flushes the file to the disk before the rename (checkpoints).
+    `durable=True` also flushes the file to the disk before the rename (checkpoints); `suffix`
+    is the temporary file's ending when a writer insists on one (Keras: `.weights.h5`).
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=temp_name_prefix(path), suffix=f".tmp{path.suffix}",
-                                   dir=path.parent)
+        ending = path.suffix if suffix is None else suffix
+        fd, tmp = tempfile.mkstemp(prefix=temp_name_prefix(path), suffix=f".tmp{ending}", dir=path.parent)
     except (FileExistsError, NotADirectoryError):
         raise UserError(f"{path}: cannot write: a parent folder is a file") from None
     except OSError as exc:

@@ -121,17 +121,15 @@ def test_missing_litert_says_what_to_install(exported, monkeypatch):
 
 
 def test_missing_runtime_is_exit_code_2_from_the_cli(exported, monkeypatch, tmp_path, capsys):
-    from personseg.cli import main
+    from tests.cli_run import assert_error
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     import cv2
 
     image = tmp_path / "photo.jpg"
     cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
-    code = main(["predict", str(image), "--weights", str(exported["onnx"]), "--backend", "onnx",
-                 "--out", str(tmp_path / "out")])
-    assert code == 2
-    assert "pip install" in capsys.readouterr().err
+    assert_error(capsys, "predict", image, "--weights", exported["onnx"], "--backend", "onnx",
+                 "--out", tmp_path / "out", message="pip install")
 
 
 def test_tflite_with_integer_input_and_output_is_fed_through_its_scales(exported, photos, tmp_path):

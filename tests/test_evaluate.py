@@ -16,6 +16,7 @@ from personseg.evaluation.evaluate import evaluate, score_image
 from personseg.evaluation.samples import Sample, coco_samples, prepared_samples
 from personseg.files import read_mask, write_image
 from personseg.inference.segmenter import Segmenter
+from tests.cli_run import assert_error
 from tests.conftest import REPO
 from tests.fakes import ChannelBackend, probability_image, save_tiny_model
 from tests.synthetic import make_root
@@ -195,8 +196,7 @@ def test_cli_json_table_csv_and_limit_agree_with_the_api(tmp_path, tiny_model, c
 def test_cli_option_errors(tmp_path, capsys, args, message):
     root = make_root(tmp_path / "data", n=2, split="val")
     args = [str(root) if a == "DATA" else a for a in args]
-    assert main(["evaluate", "--weights", str(tmp_path / "none.h5"), *args]) == 2
-    assert message in capsys.readouterr().err
+    assert_error(capsys, "evaluate", "--weights", tmp_path / "none.h5", *args, message=message)
 
 
 # The real model on real data: set PERSONSEG_TEST_WEIGHTS to try another model file.

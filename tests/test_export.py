@@ -13,6 +13,7 @@ from personseg.export import converters
 from personseg.export.exporter import default_out, export_model
 from personseg.inference.sample_photos import sample_images
 from personseg.inference.segmenter import Segmenter
+from tests.cli_run import assert_error
 from tests.conftest import PERSON_MASKS, REPO
 from tests.export_helpers import save_random_model, train_blob_model, write_calibration_photos
 
@@ -145,8 +146,8 @@ def test_cli_export_prints_parity_and_fails_with_exit_2(random_weights, tmp_path
     assert main(["export", "--weights", str(random_weights), "--format", "onnx", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "grace_hopper" in printed and "agreement" in printed
-    assert main(["export", "--weights", str(tmp_path / "none.h5"), "--format", "onnx"]) == 2
-    assert "model file not found" in capsys.readouterr().err
+    assert_error(capsys, "export", "--weights", tmp_path / "none.h5", "--format", "onnx",
+                 message="model file not found")
 
 
 @pytest.mark.slow
@@ -161,3 +162,33 @@ def test_shipped_weights_export(tmp_path, fmt, shipped):
     assert all(row.ok for row in result.parity)
     probs = masks(Segmenter.from_weights(result.path, fmt))
     assert 0.05 < float(np.mean(probs[0] > 0.5)) < 0.95  # grace_hopper: a person, not the whole frame
+
+
+def test_a_savedmodel_export_that_fails_keeps_the_previous_one_whole(random_weights, tmp_path, monkeypatch):
+    """The previous export is set aside only once the new folder is complete and checked."""
+    import personseg.export.exporter as exporter
+
+    out = tmp_path / "sm"
+    out.mkdir()
+    (out / "saved_model.pb").write_bytes(b"previous export")
+
+    def write_savedmodel(model, folder, batch=None):
+        folder.mkdir(parents=True)
+        (folder / "saved_model.pb").write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exporter.converters, "write_savedmodel", write_savedmodel)
+    with pytest.raises(OSError):
+        export_model(random_weights, "savedmodel", out=out)
+    assert (out / "saved_model.pb").read_bytes() == b"previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sm"]  # no temporary folder left
+
+    def complete(model, folder, batch=None):
+        folder.mkdir(parents=True)
+        (folder / "saved_model.pb").write_bytes(b"new export")
+
+    monkeypatch.setattr(exporter.converters, "write_savedmodel", complete)
+    monkeypatch.setattr(exporter, "_check", lambda *args: [])
+    export_model(random_weights, "savedmodel", out=out)
+    assert (out / "saved_model.pb").read_bytes() == b"new export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sm"]

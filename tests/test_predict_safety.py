@@ -167,3 +167,87 @@ def test_a_real_full_disk_while_writing_a_video(tmp_path, fake_backend, capsys):
         assert list(disk.iterdir()) == []
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def _save(path: Path, inputs_shape, build) -> Path:
+    import keras
+
+    inputs = keras.Input(inputs_shape)
+    keras.Model(inputs, build(inputs)).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def odd_models(tmp_path_factory):
+    """Model files that are not person segmenters, and files that are not models."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("odd")
+    layers = keras.layers
+    random_bytes = folder / "random.keras"
+    random_bytes.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, np.uint8).tobytes())
+    (folder / "empty.h5").write_bytes(b"")
+    good = _save(folder / "good.h5", (64, 64, 3), lambda x: layers.Conv2D(1, 1, activation="sigmoid")(x))
+    (folder / "truncated.h5").write_bytes(good.read_bytes()[:3000])
+    return {
+        "half-size output": (_save(folder / "half.h5", (64, 64, 3),
+                                   lambda x: layers.Conv2D(1, 3, strides=2, padding="same")(x)),
+                             "model output is (None, 32, 32, 1); expected one person probability per "
+                             "input pixel, (batch, 64, 64, 1)"),
+        "vector output": (_save(folder / "vector.h5", (64, 64, 3),
+                                lambda x: layers.Dense(2)(layers.GlobalAveragePooling2D()(x))),
+                          "model output is (None, 2); expected one person probability per input pixel"),
+        "gray input": (_save(folder / "gray.h5", (64, 64, 1), lambda x: layers.Conv2D(1, 1)(x)),
+                       "model input is (None, 64, 64, 1); expected RGB images (batch, H, W, 3)"),
+        "random bytes": (random_bytes, "random.keras: not a Keras model file (expected a zip archive"),
+        "empty file": (folder / "empty.h5", "empty.h5: is empty (0 bytes): not a model file"),
+        "truncated": (folder / "truncated.h5",
+                      "truncated.h5: cannot load as a Keras model, damaged or truncated?"),
+    }
+
+
+@pytest.mark.parametrize("case", ["half-size output", "vector output", "gray input", "random bytes",
+                                  "empty file", "truncated"])
+def test_a_model_file_that_is_not_a_person_segmenter_is_named_with_what_was_expected(tmp_path, capsys,
+                                                                                      odd_models, case):
+    """Was: tracebacks, and 'File not found' for a .keras file that exists."""
+    path, message = odd_models[case]
+    write_image(tmp_path / "p.png", np.zeros((16, 16, 3), np.uint8))
+    line = assert_error(capsys, "predict", tmp_path / "p.png", "--weights", path, "--out", tmp_path / "out",
+                        message=message)
+    assert "not found" not in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_truncated_photo_is_reported_and_the_rest_segmented(tmp_path, fake_backend, capsys):
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(tmp_path / "cut.jpg"), rng.integers(0, 255, (40, 60, 3), np.uint8))
+    data = (tmp_path / "cut.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    write_image(tmp_path / "ok.png", np.zeros((16, 16, 3), np.uint8))
+    code, _, err = run_cli(capsys, "predict", tmp_path / "cut.jpg", tmp_path / "ok.png",
+                           "--out", tmp_path / "out", "--save", "mask")
+    assert code == 1 and f"{tmp_path / 'cut.jpg'}: not a readable image (corrupt" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ok_mask.png"]
+
+
+def test_ctrl_c_in_the_middle_of_a_video_leaves_nothing_of_it(tmp_path, fake_backend, capsys, monkeypatch):
+    import personseg.inference.video as video_module
+
+    video = tmp_path / "clip.mp4"
+    write_video(video, frames=6, size=(64, 32), fps=10)
+    write_image(tmp_path / "ok.png", np.zeros((16, 16, 3), np.uint8))
+    real, calls = video_module.render_all, []
+
+    def render_all(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:  # the third frame
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(video_module, "render_all", render_all)
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, "predict", tmp_path / "ok.png", video, "--out", out, "--save", "mask",
+                           "--save-frames")
+    assert code == 130 and "interrupted" in err
+    assert sorted(p.name for p in out.iterdir()) == ["ok_mask.png"]  # the photo done before stays

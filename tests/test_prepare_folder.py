@@ -11,6 +11,7 @@ import pytest
 from personseg.cli import main
 from personseg.data.dataset_layout import find_pairs
 from personseg.files import read_mask, write_image
+from tests.cli_run import assert_error, run_cli
 
 GOOD = ["good1", "good2", "ones"]
 
@@ -52,9 +53,8 @@ def folders(tmp_path):
 
 
 def run(capsys, images, masks, out, *extra):
-    code = main(["prepare-folder", "--images", str(images), "--masks", str(masks), "--out", str(out), *extra])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    """Run `personseg prepare-folder`; fails the test if it prints a traceback (tests.cli_run)."""
+    return run_cli(capsys, "prepare-folder", "--images", images, "--masks", masks, "--out", out, *extra)
 
 
 def manifest(out, split="train"):
@@ -161,6 +161,5 @@ def test_holdout_sends_a_fixed_hash_chosen_share_to_the_test_split(tmp_path, cap
     assert {p.stem for p in (out / "images" / "test").iterdir()} == expected
     assert {p.stem for p in (out / "images" / "train").iterdir()} == set(stems) - expected
     assert (out / "manifest_train.csv").is_file() and (out / "manifest_test.csv").is_file()
-    code = main(["prepare-folder", "--images", str(images), "--masks", str(masks), "--out", str(out),
-                 "--holdout", "1"])
-    assert code == 2 and "--holdout 1: must be at least 2" in capsys.readouterr().err
+    assert_error(capsys, "prepare-folder", "--images", images, "--masks", masks, "--out", out,
+                 "--holdout", "1", message="--holdout 1: must be at least 2")

@@ -202,3 +202,15 @@ def test_an_unreadable_source_is_skipped_not_a_traceback(tmp_path, capsys, monke
     code, stdout, _ = run_cli(capsys, "prepare", "--annotations", ann, "--images", images,
                               "--out", tmp_path / "out")
     assert code == 1 and "b.jpg: cannot read the image file (Permission denied)" in stdout
+
+
+def test_a_truncated_source_photo_is_skipped_and_listed(tmp_path, capsys):
+    ann, images = make_coco(tmp_path / "coco")
+    rng = np.random.default_rng(3)
+    cv2.imwrite(str(images / "a.jpg"), rng.integers(0, 255, (60, 80, 3), np.uint8))
+    data = (images / "a.jpg").read_bytes()
+    (images / "a.jpg").write_bytes(data[: len(data) * 2 // 3])
+    out = tmp_path / "out"
+    code, stdout, _ = run_cli(capsys, "prepare", "--annotations", ann, "--images", images, "--out", out)
+    assert code == 1 and "  a.jpg: image file is not readable (corrupt or unsupported format)" in stdout
+    assert not (out / "images/train/a.jpg").exists() and not (out / "masks/train/a.png").exists()

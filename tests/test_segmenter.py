@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.inference.letterbox import letterbox_geometry
 from personseg.inference.segmenter import Segmenter
 from tests.fakes import ChannelBackend, save_tiny_model
@@ -114,7 +114,7 @@ def test_predict_batch_runs_in_batches_and_matches_single_predictions():
     assert backend.batch_sizes == [2, 2, 1]
     for image, prob in zip(images, batched, strict=True):
         np.testing.assert_array_equal(prob, seg.predict(image))
-    with pytest.raises(ValueError):
+    with pytest.raises(OptionError, match="batch_size=0: must be at least 1"):  # a UserError: CLI says it
         seg.predict_batch(images, batch_size=0)
 
 

@@ -13,9 +13,10 @@ class KerasBackend:
     """Runs a Keras model; `size` is required only for models saved with a dynamic input size."""
 
     def __init__(self, path: str | Path, size: int | None = None):
-        from personseg.models.loading import load_keras_model
+        from personseg.models.loading import check_segmentation_model, load_keras_model
 
         self.model = load_keras_model(path)
+        check_segmentation_model(self.model, path)
         height, width = self.model.input_shape[1:3]
         self.input_size = fixed_or_requested_size(path, height, width, size)
         self._infer = None

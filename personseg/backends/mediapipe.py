@@ -54,6 +54,8 @@ def fetch_model() -> Path:
             raise UserError(f"pip download mediapipe=={VERSION} failed: {done.stderr.strip()[-500:]}")
         with zipfile.ZipFile(wheels[0]) as wheel:
             data = wheel.read(MEMBER)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    from personseg.files import atomic_path  # a killed download never leaves half a model in the cache
+
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
     return target

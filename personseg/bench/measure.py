@@ -14,6 +14,7 @@ import numpy as np
 
 from personseg.data.dataset_layout import spec_images
 from personseg.errors import UserError
+from personseg.files import write_image
 from personseg.inference.letterbox import letterbox_batch
 from personseg.inference.sample_photos import sample_images
 
@@ -76,7 +77,6 @@ def e2e_inputs(settings, workdir: Path) -> list[str]:
     if settings.e2e_inputs:
         files = spec_images(list(settings.e2e_inputs))
         return [str(p) for p in files[: settings.e2e_images]]
-    import cv2
 
     folder = workdir / "e2e-photos"
     folder.mkdir(exist_ok=True)
@@ -85,6 +85,6 @@ def e2e_inputs(settings, workdir: Path) -> list[str]:
     for i in range(settings.e2e_images):
         name, image = photos[i % len(photos)]
         path = folder / f"{i:03d}_{name}.jpg"
-        cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        write_image(path, image)  # atomic, and a failed write is an error, not a missing photo
         paths.append(str(path))
     return paths

@@ -34,6 +34,21 @@ class Settings:
     peers: tuple[str, ...] | None = None  # peer models to time too (None: every one whose file is found)
     peers_dir: str | None = None  # where peer files are (default: see personseg.backends.peers)
 
+    def __post_init__(self) -> None:
+        """Every count checked before anything runs (a bad one would fail after minutes of work)."""
+        from personseg.errors import OptionError
+
+        minimum = {"runs": 1, "warmup": 0, "batch": 1, "batch_runs": 1, "calibration_count": 1,
+                   "e2e_images": 0}
+        for name, low in minimum.items():
+            if getattr(self, name) < low:
+                raise OptionError(name, getattr(self, name), f"must be at least {low}")
+        if self.threads is not None and self.threads < 1:
+            raise OptionError("threads", self.threads, "must be at least 1")
+        bad = [size for size in self.sizes if size <= 0 or size % 32]
+        if bad or not self.sizes:
+            raise OptionError("sizes", " ".join(map(str, self.sizes)), "expected positive multiples of 32")
+
     @classmethod
     def quick(cls, **overrides) -> Settings:
         """Tiny sizes and few runs: checks the whole pipeline in seconds (used by the tests)."""

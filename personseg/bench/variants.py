@@ -11,6 +11,7 @@ from personseg.backends import load_backend, peers
 from personseg.bench.measure import measure_e2e, measure_latency, measure_throughput
 from personseg.bench.settings import VARIANTS, Settings
 from personseg.errors import OptionError, UserError
+from personseg.files import atomic_path
 
 
 def _model_file(weights: Path, label: str, size: int, settings: Settings, workdir: Path):
@@ -21,8 +22,9 @@ def _model_file(weights: Path, label: str, size: int, settings: Settings, workdi
     runtime, fmt, quantize = VARIANTS[label]
     if fmt is None:
         path = workdir / f"{weights.stem}-{size}.keras"
-        if not path.exists():
-            at_size(load_keras_model(weights), size).save(path)
+        if not path.exists():  # reused by later runs with --workdir: written atomically
+            with atomic_path(path) as tmp:
+                at_size(load_keras_model(weights), size).save(tmp)
         return path, None
     if quantize == "int8" and not settings.calibration:
         raise OptionError("calibration", "none", "int8 variants need calibration photos")

@@ -1,7 +1,9 @@
 """The `personseg` command line: one sub-command per module in `personseg.cli`.
 
 Commands parse flags and call the library; library errors that name a parameter are shown
-worded for its flag (`OptionError.flag_message`).
+worded for its flag (`OptionError.flag_message`). Every error a user can cause ends as one
+`error: <file>: <problem>` line and exit 2, never a traceback: an OSError that no check foresaw
+too (set PERSONSEG_TRACEBACK=1 to see its traceback).
 
 Each command module defines `add_arguments(parser)` and `run(args) -> int`; heavy imports
 (TensorFlow) happen inside `run`, so `personseg --help` stays fast.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from personseg.errors import OptionError, UserError
@@ -70,4 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the disk or the system refused something no check foresaw
+        if os.environ.get("PERSONSEG_TRACEBACK"):
+            raise
+        from personseg.disk import write_error
+
+        where = exc.filename or "personseg"
+        error = write_error(where, exc)
+        print(f"error: {error or f'{where}: {exc.strerror or exc}'}", file=sys.stderr)
         return 2

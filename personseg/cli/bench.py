@@ -101,10 +101,16 @@ def run(args: argparse.Namespace) -> int:
     from personseg.backends import mediapipe
     from personseg.bench.report import markdown, write_report
     from personseg.bench.run import run_bench
+    from personseg.disk import check_writable_file, check_writable_folder
 
     if args.fetch_mediapipe:
         print(f"MediaPipe selfie model: {mediapipe.fetch_model()}")
     settings = settings_from(args)
+    for path in (args.out, args.markdown):  # found now, not after the whole benchmark
+        if path:
+            check_writable_file(path)
+    if args.workdir:
+        check_writable_folder(args.workdir)
     command = args.record_command or "personseg " + shlex.join(sys.argv[1:])
     report = run_bench(parse_models(args.weights), settings,
                              Path(args.workdir) if args.workdir else None, command=command)

@@ -10,6 +10,7 @@ from personseg.cli.options import (
     load_ground_truth,
     load_segmenter,
 )
+from personseg.disk import check_writable_file
 from personseg.errors import OptionError
 
 
@@ -29,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     thresholds = parse_thresholds(args.thresholds)
     if not 0.0 <= args.threshold <= 1.0:
         raise OptionError("threshold", args.threshold, "must be between 0 and 1")
+    if args.batch_size < 1:
+        raise OptionError("batch_size", args.batch_size, "must be at least 1")
+    if args.csv:
+        check_writable_file(args.csv)  # found now, not after the whole evaluation
     samples = load_ground_truth(args)
     seg = load_segmenter(args)
     result = evaluate(seg, samples, thresholds, threshold=args.threshold, batch_size=args.batch_size)

@@ -34,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from personseg.errors import UserError
+    from personseg.disk import check_writable_file
+    from personseg.errors import OptionError, UserError
     from personseg.evaluation.grid import grid_from_images, grid_from_samples
     from personseg.files import save_figure
 
@@ -46,10 +47,13 @@ def run(args: argparse.Namespace) -> int:
     for name in ("worst", "mix"):
         if getattr(args, name) is not None and not has_truth:
             raise UserError(f"--{name} needs ground truth (--data or --annotations/--images)")
-    for name in ("n", "worst", "mix"):
+    for name in ("n", "worst", "mix", "batch_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            raise UserError(f"--{name} must be at least 1, got {value}")
+            raise OptionError(name, value, "must be at least 1")
+    if not 0.0 <= args.threshold <= 1.0:
+        raise OptionError("threshold", args.threshold, "must be between 0 and 1")
+    check_writable_file(args.out)  # found now, not after running the model
     samples = load_ground_truth(args) if has_truth else None
     seg = load_segmenter(args)
     failures: list[str] = []

@@ -98,7 +98,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         config.out = args.out
         if args.epochs is not None and args.epochs != config.epochs:
             print(f"{args.out}: total epochs {config.epochs} -> {args.epochs} (cosine schedule rescaled)")
-            config.epochs = args.epochs
+            config = dataclasses.replace(config, epochs=args.epochs)  # checked like any config
             config.save(Path(args.out) / "config.json")
         return config
     if not args.data or not args.val:

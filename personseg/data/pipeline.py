@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from personseg.data.augment import augment, decode_pair, decode_teacher, letterbox, paste_people
 from personseg.data.dataset_layout import Pair, check_sizes, find_pairs, parse_root_spec, resolve_split
+from personseg.data.integrity import check_decodable
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def load_roots(specs: list[str], default_split: str | None) -> list[Root]:
         split = resolve_split(path, split, default_split)
         pairs = find_pairs(path, split)
         check_sizes(pairs)
+        check_decodable(pairs)  # a truncated photo is named now, not mid-epoch
         roots.append(Root(tuple(pairs), weight, f"{path}:{split}" if split else str(path)))
     return roots
 

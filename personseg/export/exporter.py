@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from personseg.backends import load_backend
 from personseg.data.dataset_layout import spec_images
+from personseg.disk import check_writable_file, check_writable_folder
 from personseg.errors import OptionError, UserError
 from personseg.export import converters, parity
 from personseg.files import atomic_path, read_rgb
@@ -115,6 +116,8 @@ def export_model(
         raise OptionError("quantize", quantize, "a SavedModel is float32; quantize a tflite or onnx export")
     if dynamic and size is not None:
         raise OptionError("size", size, "a fixed size and dynamic=True exclude each other")
+    if calibration_count < 1:
+        raise OptionError("calibration_count", calibration_count, "must be at least 1")
     weights = Path(weights)
     model = load_keras_model(weights)
     native = square_size(model)
@@ -134,6 +137,12 @@ def export_model(
                           "(ROOT[:SPLIT]): a few hundred representative ones")
 
     out = Path(out) if out else default_out(weights, fmt, quantize, export_size, native)
+    if fmt == "savedmodel":  # found now, not after the conversion
+        if out.exists() and not out.is_dir():
+            raise UserError(f"{out}: exists and is a file; a SavedModel is a folder")
+        check_writable_folder(out.parent)
+    else:
+        check_writable_file(out)
     exportable = at_size(model, export_size)
     tolerance = parity.TOLERANCES[quantize]
     if fmt == "savedmodel":
@@ -190,9 +199,12 @@ def _export_folder(exportable, model, out: Path, sizes, images, tolerance, stric
         rows = _check(model, tmp, "savedmodel", sizes, images, tolerance)
         if strict and not all(r.ok for r in rows):
             raise _failure(out, "savedmodel", "none", rows, tolerance)
-        if out.exists():
-            shutil.rmtree(out)
+        old = out.with_name(f".{out.name}.{os.getpid()}.old") if out.exists() else None
+        if old is not None:
+            os.replace(out, old)  # the previous export stays whole until the new one has its name
         os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows, {}

@@ -71,7 +71,7 @@ class Segmenter:
     def iter_predict(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[np.ndarray]:
         """Like `predict_batch`, but lazy: only one batch of inputs is held at a time (video)."""
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise OptionError("batch_size", batch_size, "must be at least 1")
         chunk: list[ImageInput] = []
         for image in images:
             chunk.append(image)
@@ -93,7 +93,8 @@ class Segmenter:
             probs = (probs + mirrored[:, :, ::-1]) / 2
         expected = (len(images), self.size, self.size)
         if probs.shape != expected:
-            raise RuntimeError(f"backend returned shape {probs.shape}, expected {expected}")
+            raise UserError(f"the model returned shape {probs.shape} for {len(images)} RGB image(s) of "
+                            f"{self.size}×{self.size}; expected one person probability per pixel, {expected}")
         return [np.clip(unletterbox(p, geo), 0.0, 1.0) for p, geo in zip(probs, geometries, strict=True)]
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, Letterbox]:

@@ -6,7 +6,8 @@ audio track (`video_io`); `smooth` > 0 averages the probability maps over time f
 (`temporal.TemporalSmoother`). A video is written under a temporary name, reopened and its
 frames counted, and only then renamed (a full disk can leave an MP4 without its index that no
 player opens). A video that fails is listed and leaves nothing behind: no MP4, and no
-`<name>_frames/` folder if this run created it. A full disk stops the run (`WriteError`).
+`<name>_frames/` folder if this run created it; so does one stopped by Ctrl-C or a full disk
+(which stops the run, `WriteError`).
 """
 
 from __future__ import annotations
@@ -104,10 +105,10 @@ def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], look: Look, 
                 check_video(temps[kind], output_path(out_dir, item, kind), count)
         report.videos += 1
         report.frames += count
-    except (UserError, OSError, av.FFmpegError) as exc:
+    except BaseException as exc:  # failed, full disk or Ctrl-C: nothing of this video stays
         if new_frames_folder:
             shutil.rmtree(frames_folder, ignore_errors=True)
-        if isinstance(exc, WriteError):
+        if isinstance(exc, WriteError) or not isinstance(exc, (UserError, OSError, av.FFmpegError)):
             raise
         report.fail(str(exc) if isinstance(exc, UserError) else f"{item.path}: {exc}")
     finally:

@@ -1,6 +1,8 @@
 """Opening and saving personseg Keras model files, and rebuilding a model at another input size.
 
-`load_keras_model` opens `model.h5` inference models and `.keras` training checkpoints alike;
+`load_keras_model` opens `model.h5` inference models and `.keras` training checkpoints alike
+(a file that is not one is named, never reported as "not found"); `check_segmentation_model`
+says which shape a model should have;
 `at_size` gives the same network and weights with a fixed N×N (or any H×W) float32 input —
 what training writes as `model.h5` (with `save_h5`) and what every export starts from.
 """
@@ -15,6 +17,42 @@ import tensorflow as tf
 
 from personseg.errors import OptionError, UserError
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+def _file_kind_problem(path: Path) -> str | None:
+    """Why `path` cannot be a Keras model file, judged from its first bytes (None: it may be)."""
+    if path.is_dir():
+        return "is a folder, not a model file"
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if not head:
+            return "is empty (0 bytes): not a model file"
+        hdf5 = head == HDF5_SIGNATURE
+        for offset in (512, 1024, 2048):  # HDF5 allows a user block before its signature
+            f.seek(offset)
+            hdf5 = hdf5 or f.read(8) == HDF5_SIGNATURE
+    if head.startswith(ZIP_SIGNATURE) or hdf5:
+        return None
+    expected = "a zip archive" if path.suffix == ".keras" else "an HDF5 or .keras file"
+    return f"not a Keras model file (expected {expected}; the file holds something else)"
+
+
+def check_segmentation_model(model: keras.Model, path: str | Path) -> None:
+    """UserError unless the model maps (batch, H, W, 3) RGB to (batch, H, W, 1) probabilities."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise UserError(f"{path}: model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+                        "expected one image in, one probability map out")
+    shape_in, shape_out = tuple(model.input_shape), tuple(model.output_shape)
+    if len(shape_in) != 4 or shape_in[3] != 3:
+        raise UserError(f"{path}: model input is {shape_in}; expected RGB images (batch, H, W, 3)")
+    if len(shape_out) != 4 or shape_out[3] != 1 or any(
+            i is not None and o != i for i, o in zip(shape_in[1:3], shape_out[1:3], strict=True)):
+        expected = f"(batch, {shape_in[1]}, {shape_in[2]}, 1)"
+        raise UserError(f"{path}: model output is {shape_out}; expected one person probability per "
+                        f"input pixel, {expected}")
+
 
 def load_keras_model(path: str | Path) -> keras.Model:
     """A personseg model file (`model.h5` inference model or `.keras` checkpoint). Loaded without
@@ -23,9 +61,16 @@ def load_keras_model(path: str | Path) -> keras.Model:
     if not path.exists():
         raise UserError(f"{path}: model file not found")
     try:
+        problem = _file_kind_problem(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the model file ({exc.strerror or exc})") from exc
+    if problem:
+        raise UserError(f"{path}: {problem}")
+    try:
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # h5py/keras raise many types for unreadable files
-        raise UserError(f"{path}: cannot load as a Keras model ({exc})") from exc
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: cannot load as a Keras model, damaged or truncated? ({detail})") from exc
 
 
 class _LegacyH5Notice(logging.Filter):

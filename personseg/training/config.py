@@ -64,6 +64,7 @@ class TrainConfig:
     shallow_filters: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
 
     def __post_init__(self) -> None:
+        self._check_numbers()
         if len(self.zoom) != 2 or not 0 < self.zoom[0] <= self.zoom[1]:
             raise OptionError("zoom", self.zoom, "expected MIN,MAX with 0 < MIN ≤ MAX")
         if not 0.0 <= self.ema < 1.0:
@@ -78,6 +79,24 @@ class TrainConfig:
             if self.model not in DEFAULT_OUTPUT_STRIDE:
                 raise OptionError("model", self.model, "choose shallow or unet")
             self.output_stride = DEFAULT_OUTPUT_STRIDE[self.model]
+
+    def _check_numbers(self) -> None:
+        """Every number a run uses, checked when the config is made: before anything is written."""
+        if self.size <= 0 or self.size % 32:
+            raise OptionError("size", self.size, "must be a positive multiple of 32")
+        at_least_one = {"batch_size": self.batch_size, "epochs": self.epochs, "depth": self.depth,
+                        "base_filters": self.base_filters, "steps_per_epoch": self.steps_per_epoch}
+        for name, value in at_least_one.items():
+            if value is not None and value < 1:
+                raise OptionError(name, value, "must be at least 1")
+        for name in ("lr", "encoder_lr_multiplier", "warmup_epochs", "weight_decay", "patience",
+                     "cpu_devices"):
+            if getattr(self, name) < 0:
+                raise OptionError(name, getattr(self, name), "must not be negative")
+        for name in ("decoder_filters", "shallow_filters"):
+            widths = getattr(self, name)
+            if not widths or min(widths) < 1:
+                raise OptionError(name, ",".join(map(str, widths)), "expected widths of at least 1")
 
     def model_options(self) -> dict:
         """Keyword arguments of the model builder that this config selects."""
@@ -125,5 +144,12 @@ class TrainConfig:
             values = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"{path}: cannot read run config ({exc})") from exc
+        if not isinstance(values, dict):
+            raise UserError(f"{path}: not a run config (expected a JSON object)")
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        try:
+            return cls(**{k: v for k, v in values.items() if k in known})
+        except OptionError as exc:
+            raise UserError(f"{path}: {exc}") from None
+        except (TypeError, ValueError) as exc:  # a field missing or of the wrong type
+            raise UserError(f"{path}: not a valid run config ({exc})") from None

@@ -43,7 +43,7 @@ def curves_figure(log_csv: str | Path) -> Figure:
 
 
 def plot_curves(log_csv: str | Path, out_png: str | Path) -> Path:
-    """Write `curves_figure(log_csv)` to `out_png`."""
-    out_png = Path(out_png)
-    curves_figure(log_csv).savefig(out_png, dpi=110)
-    return out_png
+    """Write `curves_figure(log_csv)` to `out_png`, atomically: never a half-drawn curves.png."""
+    from personseg.files import save_figure  # OpenCV only when a figure is written
+
+    return save_figure(curves_figure(log_csv), out_png, dpi=110)

@@ -2,14 +2,18 @@
 
 Run folder layout (everything a later session needs to resume or reproduce):
     config.json        the full TrainConfig
-    log.csv            one row per epoch (CSVLogger; appended on resume)
+    log.csv            one row per epoch, always the epochs of the last committed backup
     curves.png         loss / IoU / Dice curves, redrawn every epoch
     best.keras         best epoch by validation IoU (full model + optimizer)
-    backup/            last epoch's weights + optimizer state + epoch number (BackupAndRestore)
-    tensorboard/       TensorBoard logs
+    backup/            the last two committed epochs: weights + optimizer state, log, best model
+    tensorboard/       TensorBoard logs (append-only; a resumed run appends again)
     model.h5           best weights as a plain fixed-size inference model (no custom objects)
     summary.json       best epoch, its validation metrics, wall time
     teacher_maps/      with a teacher: its cached probability map of every training image
+
+Every file is written under a temporary name and renamed when complete, so Ctrl-C, kill -9 or a
+full disk never leave a damaged file; `--resume` continues from the last good backup
+(`personseg.training.checkpoints`) and ends bit-identical to an uninterrupted `--deterministic` run.
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ import keras
 import tensorflow as tf
 
 from personseg.data import pipeline as data_lib
+from personseg.data.integrity import decode_failure
+from personseg.disk import check_writable_folder, remove_stale_temps, write_error
 from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
 from personseg.models import build_model
 from personseg.models.encoders import MOBILENETV2_PREFIXES
 from personseg.models.loading import at_size, save_h5
+from personseg.training import checkpoints
 from personseg.training.config import TrainConfig
-from personseg.training.curves import plot_curves, read_log
+from personseg.training.curves import read_log
 from personseg.training.losses import get_loss
 from personseg.training.metrics import training_metrics
 from personseg.training.optim import AdamWLayerLR, warmup_cosine
@@ -63,19 +70,6 @@ def _setup_runtime(config: TrainConfig):
     return tf.distribute.get_strategy()
 
 
-def _best_so_far(log_csv: Path) -> float | None:
-    """Best validation IoU already logged (so a resumed run never overwrites a better best.keras)."""
-    if not log_csv.exists():
-        return None
-    values = read_log(log_csv).get("val_iou", [])
-    return max(values) if values else None
-
-
-def _resume_epoch(backup_dir: Path) -> int:
-    meta = backup_dir / "training_metadata.json"
-    return int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0
-
-
 def export_inference_model(trained, size: int, path: Path):
     """The trained network at a fixed size×size float32 input, saved as plain H5.
 
@@ -106,42 +100,25 @@ def train(
 
 def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: list | None) -> Path:
     run = Path(config.out)
+    if run.exists() and not run.is_dir():
+        raise UserError(f"{run}: run folder path is a file")
+    remove_stale_temps(run)  # what a killed run was writing
     if resume:
         if not (run / "config.json").exists():
             raise UserError(f"{run}: no config.json, nothing to resume")
     elif run.exists() and any(run.iterdir()):
         raise UserError(f"{run}: run folder exists and is not empty (resume it to continue)")
+    if config.size <= 0 or config.size % 32:
+        raise OptionError("size", config.size, "must be a positive multiple of 32")
+    check_writable_folder(run)
     strategy = _setup_runtime(config)
     train_roots = data_lib.load_roots(config.data, "train")
     val_roots = data_lib.load_roots(config.val, "val")
     n_train = sum(len(r.pairs) for r in train_roots)
     steps = config.steps_per_epoch or max(1, math.ceil(n_train / config.batch_size))
-    if config.size <= 0 or config.size % 32:
-        raise OptionError("size", config.size, "must be a positive multiple of 32")
     run.mkdir(parents=True, exist_ok=True)
     if not resume:
         config.save(run / "config.json")
-
-    initial_epoch = _resume_epoch(run / "backup") if resume else 0
-    if initial_epoch >= config.epochs:
-        print(f"{run}: already trained for {initial_epoch} of {config.epochs} epochs")
-        _finish(run, config, build_model(config.model, (None, None, 3), **config.model_options()), 0.0)
-        return run
-    maps = _teacher_maps(config, train_roots, run)
-    make_train = partial(
-        data_lib.train_dataset,
-        train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
-        epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
-        teacher_maps=maps, teacher_weight=config.teacher_weight, zoom=tuple(config.zoom),
-        copy_paste=config.copy_paste,
-    )
-    if config.distribute == "multiworker":  # each worker reads only its share of every batch
-        from personseg.training.distribute import sharded_dataset
-
-        train_ds = sharded_dataset(strategy, config.batch_size, make_train)
-    else:
-        train_ds = make_train()
-    val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
 
     with strategy.scope():
         model = build_model(config.model, (None, None, 3), **config.model_options())
@@ -159,32 +136,55 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
             ema_momentum=config.ema or 0.99,
         )
         model.compile(optimizer, loss=get_loss(config.loss), metrics=training_metrics(), jit_compile=False)
+        state = checkpoints.restore(run, model) if resume else checkpoints.State()
+
+    initial_epoch = state.epoch
+    if initial_epoch >= config.epochs or state.stopped:
+        why = "early stopping ended it" if state.stopped else f"of {config.epochs}"
+        print(f"{run}: already trained for {initial_epoch} epochs ({why})")
+        _finish(run, config, model, 0.0)
+        return run
+    maps = _teacher_maps(config, train_roots, run)
+    make_train = partial(
+        data_lib.train_dataset,
+        train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
+        epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
+        teacher_maps=maps, teacher_weight=config.teacher_weight, zoom=tuple(config.zoom),
+        copy_paste=config.copy_paste,
+    )
+    if config.distribute == "multiworker":  # each worker reads only its share of every batch
+        from personseg.training.distribute import sharded_dataset
+
+        train_ds = sharded_dataset(strategy, config.batch_size, make_train)
+    else:
+        train_ds = make_train()
+    val_ds = data_lib.eval_dataset(val_roots, size=config.size, batch_size=config.batch_size)
 
     started = time.time()
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
-        _EpochStats(optimizer, steps * config.batch_size),
-        # with EMA, validation and best.keras see the averaged weights (the backup keeps both)
-        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.ema > 0 else []),
-        keras.callbacks.ModelCheckpoint(
-            str(run / "best.keras"), monitor="val_iou", mode="max", save_best_only=True,
-            initial_value_threshold=_best_so_far(run / "log.csv"),
-        ),
-        keras.callbacks.CSVLogger(str(run / "log.csv"), append=resume),
+    callbacks = [_EpochStats(optimizer, steps * config.batch_size)]  # first: it adds to the logs
+    if config.ema > 0:  # validation and best.keras see the averaged weights; the backup keeps both
+        swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=True)
+        swap._ema_weights_in_model = state.ema_swapped  # so its next epoch begins by swapping back
+        callbacks.append(swap)
+    callbacks += [
+        checkpoints.Checkpoints(run, state, patience=config.patience, ema=config.ema > 0),
         keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
-        keras.callbacks.LambdaCallback(
-            on_epoch_end=lambda epoch, logs: plot_curves(run / "log.csv", run / "curves.png")
-        ),
     ]
     callbacks += extra_callbacks or []
-    if config.patience > 0:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_iou", mode="max", patience=config.patience)
+    try:
+        model.fit(  # shuffle=False: the dataset is already shuffled, deterministically by seed and epoch
+            train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
+            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, shuffle=False,
         )
-    model.fit(  # shuffle=False: the dataset is already shuffled, deterministically by seed and epoch
-        train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-        initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, shuffle=False,
-    )
+    except UserError:
+        raise  # already names its file (e.g. a checkpoint on a full disk)
+    except Exception as exc:  # a full disk, or an image that passed the checks does not decode
+        error = write_error(run, exc)
+        if error is None and isinstance(exc, tf.errors.InvalidArgumentError):
+            error = decode_failure(train_roots + val_roots)
+        if error is None:
+            raise
+        raise error from exc
     _finish(run, config, model, time.time() - started)
     return run
 
@@ -201,7 +201,7 @@ def _teacher_maps(config: TrainConfig, roots, run: Path):
 
 
 class _EpochStats(keras.callbacks.Callback):
-    """Adds the learning rate and training images/s to each epoch's logs (before CSVLogger)."""
+    """Adds the learning rate and training images/s to each epoch's logs (before Checkpoints logs them)."""
 
     def __init__(self, optimizer, images_per_epoch: int):
         super().__init__()
@@ -218,10 +218,14 @@ class _EpochStats(keras.callbacks.Callback):
 
 
 def _finish(run: Path, config: TrainConfig, model, seconds: float) -> None:
-    """Write model.h5 from the best checkpoint and summary.json."""
+    """Write model.h5 from the best checkpoint (else the last weights) and summary.json."""
     best_path = run / "best.keras"
     if best_path.exists():
-        best = keras.models.load_model(best_path, compile=False)
+        try:
+            best = keras.models.load_model(best_path, compile=False)
+        except Exception as exc:
+            raise UserError(f"{best_path}: cannot load the best checkpoint ({exc}); resume the run "
+                            "with --resume to restore it from backup/") from exc
         model.set_weights(best.get_weights())
     export_inference_model(model, config.size, run / "model.h5")
     log = read_log(run / "log.csv") if (run / "log.csv").exists() else {}
