@@ -1,5 +1,6 @@
-"""Model.ipynb: title first, plain parameters, runs top to bottom on a tiny synthetic dataset with
-nothing on stderr, and is committed without outputs."""
+"""Model.ipynb: title first, plain parameters, quick inference before anything that needs data,
+runs top to bottom on a tiny synthetic dataset with nothing on stderr, falls back to the
+package's copy of the shipped model, and is committed without outputs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from tests.notebooks import execute, outputs_text, parameters_cell, png_count, s
 from tests.synthetic import make_root
 
 NOTEBOOK = REPO / "Model.ipynb"
+# a tiny from-scratch U-Net: seconds, and no ImageNet file needed
+TINY = {"size": 32, "epochs": 1, "steps_per_epoch": 2, "batch_size": 4, "encoder": "none", "base_filters": 4}
 
 
 def test_notebook_is_committed_without_outputs_title_first_then_plain_parameters():
@@ -23,28 +26,31 @@ def test_notebook_is_committed_without_outputs_title_first_then_plain_parameters
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# personseg")
     params = parameters_cell(nb)
     assert params is nb.cells[1]
-    for name in ("TRAIN_DATA", "VAL_DATA", "WEIGHTS", "EPOCHS", "SHOW_FULL_SUMMARY"):
+    for name in ("REPO_URL", "DATA", "WEIGHTS", "RECIPE", "OVERRIDES", "DOWNLOAD", "EVAL_LIMIT",
+                 "SHOW_FULL_SUMMARY"):
         assert f"\n{name} = " in f"\n{params.source}"
     assert "environ" not in params.source and "import" not in params.source  # plain values only
-    assert '"google.colab" in sys.modules' in nb.cells[2].source
-    assert "git+https://github.com/personseg/personseg" in nb.cells[2].source
+    assert '"data/coco-sample"' in params.source  # what Dataset Preparation.ipynb writes
+    colab = nb.cells[2].source
+    assert '"google.colab" in sys.modules' in colab and "[train] @ git+{REPO_URL}" in colab
     lines = [line.strip() for cell in code for line in cell.source.splitlines()]
     assert not [line for line in lines if line.startswith(("!", "%"))]  # the package API, not shell
+    # quick inference comes before anything that needs data
+    first_data = next(i for i, cell in enumerate(code) if "prepare_sample" in cell.source)
+    assert any("Segmenter.pretrained()" in cell.source for cell in code[:first_data])
     source = "\n".join(lines)
-    for call in ('build_model("shallow"', 'encoder="none"', "encoder_weights=None", "evaluate(", "Segmenter",
-                 "describe(model", "quiet()"):
+    for call in ('build_model("shallow"', "encoder_weights=None", "evaluate(", "Segmenter",
+                 "describe(model", "quiet()", "choose_recipe(RECIPE", "recipe_config("):
         assert call in source, call
     assert "personseg train" in "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
-def run_notebook(tmp_path, weights, cells: list[int] | None = None) -> nbformat.NotebookNode:
-    data = make_root(tmp_path / "data", n=6, size=(40, 56), split="train")
-    make_root(tmp_path / "data", n=4, size=(48, 36), split="val", seed=1)
-    parameters = {
-        "TRAIN_DATA": f"{data}:train", "VAL_DATA": f"{data}:val", "WEIGHTS": weights,
-        "RUN_DIR": tmp_path / "run", "SIZE": 32, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 4,
-        "BASE_FILTERS": 4, "EVAL_LIMIT": 4,
-    }
+def run_notebook(tmp_path, weights, cells: list[int] | None = None, data=None) -> nbformat.NotebookNode:
+    if data is None:
+        data = make_root(tmp_path / "data", n=6, size=(40, 56), split="train")
+        make_root(tmp_path / "data", n=4, size=(48, 36), split="val", seed=1)
+    parameters = {"DATA": data, "WEIGHTS": weights, "RUN_DIR": tmp_path / "run", "OVERRIDES": TINY,
+                  "EVAL_LIMIT": 4}
     return execute(NOTEBOOK, tmp_path, parameters, cells=cells)
 
 
@@ -53,23 +59,27 @@ def test_notebook_runs_end_to_end_on_tiny_data_with_nothing_on_stderr(tmp_path):
     weights = save_tiny_model(tmp_path / "weights.h5")
     nb = run_notebook(tmp_path, weights)
     text = outputs_text(nb)
-    assert "train: 6 image/mask pairs" in text and "val: 4 image/mask pairs" in text
-    assert "shallow: 50,801 parameters" in text and "M multiply-adds at 32×32" in text  # describe()
+    assert "0 GPU(s): recipe 'cpu'" in text
+    assert f"shipped model: {weights}" in text and "of pixels are person" in text
+    assert ":train: 6 image/mask pairs" in text and ":val: 4 image/mask pairs" in text
+    assert "shallow: " in text and "M multiply-adds at 32×32" in text  # describe()
     assert "Model: " not in text  # no full summary() tables unless SHOW_FULL_SUMMARY
     assert re.search(r"^2/2 - \d+s - ", text, re.M)  # one line per epoch (verbose=2)
     assert "IoU (pooled)" in text and "images: 4 (3 with people, 1 without)" in text
-    assert "shipped model (" in text
-    assert "of pixels are person" in text  # quick inference ran with the given weights
+    assert "shipped model:\n" in text
     assert (tmp_path / "run" / "model.h5").is_file() and (tmp_path / "run" / "log.csv").is_file()
-    assert png_count(nb) == 4  # curves, two result grids, the inference panel
+    assert png_count(nb) == 4  # inference panel, curves, two result grids
     # no TensorFlow C++ logs, progress bars, Keras `shuffle` or HDF5 "legacy" notices
     assert stderr_outputs(nb) == []
 
 
-def test_quick_inference_skips_with_a_message_when_weights_are_absent(tmp_path):
-    """Parameters, Colab, set-up and the last cell only (it is self-contained), no weights file."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    nb = run_notebook(tmp_path, tmp_path / "absent.h5", cells=[*code[:3], code[-1]])
-    assert "absent.h5 not found: skipping quick inference" in outputs_text(nb)
-    assert stderr_outputs(nb) == []
+def test_without_weights_h5_the_packaged_copy_runs_and_without_data_the_rest_skips(tmp_path):
+    """No weights file, no data and no COCO sample (cwd has no ../shared): quick inference uses
+    the package's copy, the architectures are described, and the data cell says what to do."""
+    nb = run_notebook(tmp_path, tmp_path / "absent.h5", data=tmp_path / "no-data")
+    text = outputs_text(nb)
+    assert "absent.h5 is not here: using the package's copy of the same model" in text
+    assert "of pixels are person" in text and "MobileNetV2 1.0 (weights.h5): " in text
+    assert "No COCO files to prepare" in text and 'set DOWNLOAD = "yes"' in text
+    assert png_count(nb) == 1 and stderr_outputs(nb) == []
+    assert not (tmp_path / "run").exists()

@@ -28,11 +28,10 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tqdm import tqdm
-
 from personseg.data.fetch import Fetcher, FetchError, Stopped
 from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
+from personseg.progress import progress_bar
 from personseg.wording import plural
 
 SPLITS = ("train2017", "val2017")
@@ -130,8 +129,8 @@ def split_annotations(source: str, out: Path, split: str, fetcher: Fetcher) -> P
     if _is_url(source):
         archive = out / "downloads" / (Path(urlsplit(source).path).name or "annotations.zip")
         if _member(archive, name) is None:
-            print(f"downloading {source}", file=sys.stderr)
-            with tqdm(desc=archive.name, unit="B", unit_scale=True, unit_divisor=1024,
+            print(f"downloading {source}")
+            with progress_bar(desc=archive.name, unit="B", unit_scale=True, unit_divisor=1024,
                       file=sys.stderr, dynamic_ncols=True) as bar:
                 try:
                     fetcher.fetch(source, archive, check=lambda tmp: _archive_problem(tmp, name),
@@ -221,7 +220,7 @@ def download_coco(out: str | os.PathLike, split: str, person_only: bool = False,
     futures = {}
     try:
         futures = {pool.submit(get, image): image for image in selected}
-        with tqdm(total=len(selected), desc=f"download {split}", unit="img", file=sys.stderr,
+        with progress_bar(total=len(selected), desc=f"download {split}", unit="img", file=sys.stderr,
                   dynamic_ncols=True) as bar:
             for future in as_completed(futures):
                 _count(report, on_disk, futures[future], future)

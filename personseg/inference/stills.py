@@ -19,12 +19,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from personseg.errors import UserError, WriteError
 from personseg.files import read_rgb, write_image
 from personseg.inference.outputs import Item, output_path
 from personseg.inference.render import Look, render_all
+from personseg.progress import progress_bar
 
 
 def missing_kinds(out_dir: Path, item: Item, kinds: list[str], overwrite: bool) -> list[str]:
@@ -87,7 +87,7 @@ def predict_stills(seg, items: list[Item], out_dir: Path, kinds: list[str], look
         else:
             report.skipped += 1
     window = max(2 * batch_size, 2 * workers)
-    with tqdm(total=len(jobs), desc="images", unit=" images", disable=not jobs, file=sys.stderr,
+    with progress_bar(total=len(jobs), desc="images", unit=" images", disable=not jobs, file=sys.stderr,
               dynamic_ncols=True, smoothing=0.1) as progress, \
             ThreadPoolExecutor(writers, thread_name_prefix="write") as pool:
         writes: deque[tuple[Item, Future]] = deque()

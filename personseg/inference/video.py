@@ -19,7 +19,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-from tqdm import tqdm
 
 from personseg.errors import UserError, WriteError
 from personseg.files import atomic_path, write_image
@@ -27,6 +26,7 @@ from personseg.inference.outputs import Item, frames_dir, output_path
 from personseg.inference.render import Look, flatten, mask_image, render_all
 from personseg.inference.temporal import TemporalSmoother
 from personseg.inference.video_io import VideoInput, VideoOutput
+from personseg.progress import progress_bar
 
 FULL_DISK_BYTES = 1 << 20  # less free space than this after a bad write: the disk is full
 
@@ -87,7 +87,7 @@ def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], look: Look, 
                     pending.append((rgb, pts))
                     yield rgb
 
-            with tqdm(total=source.frame_count, desc=item.path.name, unit="frame") as progress:
+            with progress_bar(total=source.frame_count, desc=item.path.name, unit="frame") as progress:
                 for prob in seg.iter_predict(frames(), batch_size=batch_size):
                     rgb, pts = pending.popleft()
                     prob = smoother(rgb, prob)

@@ -1,0 +1,79 @@
+"""Both notebooks as a reader runs them: their real defaults, untouched, in a fresh checkout —
+once with ../shared beside it (Dataset Preparation writes data/coco-sample, Model.ipynb trains and
+evaluates on it), once without (both explain what to do and still run what needs no data).
+
+The checkout is the two notebooks and weights.h5 in a temporary folder, with `../shared` a link
+to the real one or absent; the package is the installed one, as for any reader."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from personseg.data.dataset_layout import find_pairs
+from tests.conftest import COCO_MINI, ENCODER_WEIGHTS, REPO, SHARED, require
+from tests.notebooks import execute, outputs_text, png_count, stderr_outputs
+
+NOTEBOOKS = ("Dataset Preparation.ipynb", "Model.ipynb")
+
+
+def checkout(parent: Path, with_shared: bool) -> Path:
+    folder = parent / "personseg"
+    folder.mkdir()
+    for name in NOTEBOOKS:
+        shutil.copy(REPO / name, folder / name)
+    (folder / "weights.h5").symlink_to(REPO / "weights.h5")
+    if with_shared:
+        (parent / "shared").symlink_to(SHARED.resolve(), target_is_directory=True)
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_both_notebooks_run_with_their_defaults_beside_shared(tmp_path, monkeypatch):
+    require(COCO_MINI)
+    # the CPU recipe's ImageNet encoder: Keras' cache seeded with the same file, as offline users do
+    cache = tmp_path / "keras" / "models"
+    cache.mkdir(parents=True)
+    imagenet = require(ENCODER_WEIGHTS / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5")
+    (cache / imagenet.name).symlink_to(imagenet)
+    monkeypatch.setenv("KERAS_HOME", str(cache.parent))
+    here = checkout(tmp_path, with_shared=True)
+    data_nb = execute(here / NOTEBOOKS[0], here, {}, timeout=600)
+    text = outputs_text(data_nb)
+    assert "done (train): 281 images" in text and "done (val): 62 images" in text
+    assert png_count(data_nb) == 2 and stderr_outputs(data_nb) == []
+    assert len(find_pairs(here / "data/coco-sample", "train")) == 281
+
+    model_nb = execute(here / NOTEBOOKS[1], here, {}, timeout=900)
+    text = outputs_text(model_nb)
+    assert "recipe 'cpu'" in text and "shipped model: weights.h5" in text
+    assert "data/coco-sample:train: 281 image/mask pairs" in text  # what the data notebook wrote
+    assert "Epoch 4/4" in text and "trained in " in text
+    trained, shipped = map(float, re.findall(r"IoU \(pooled\)\s+([\d.]+)", text))  # both on 48 images
+    assert trained > 0.1, "a minute of the CPU recipe learns rough people"
+    assert shipped > 0.6
+    assert png_count(model_nb) == 4 and stderr_outputs(model_nb) == []
+    runs = list((here / "runs").glob("notebook-*/model.h5"))
+    assert len(runs) == 1
+
+
+@pytest.mark.slow
+def test_both_notebooks_run_with_their_defaults_without_shared(tmp_path):
+    here = checkout(tmp_path, with_shared=False)
+    data_nb = execute(here / NOTEBOOKS[0], here, {}, timeout=300)
+    text = outputs_text(data_nb)
+    assert "../shared/data/coco-person-mini/annotations/instances_minitrain.json not found" in text
+    assert 'set DOWNLOAD = "yes"' in text and "personseg download coco" in text
+    assert stderr_outputs(data_nb) == [] and not (here / "data").exists()
+
+    model_nb = execute(here / NOTEBOOKS[1], here, {}, timeout=300)
+    text = outputs_text(model_nb)
+    assert "shipped model: weights.h5" in text and "of pixels are person" in text  # quick inference
+    assert "unet, MobileNetV2 1.0 (weights.h5): " in text  # the architectures
+    assert "No COCO files to prepare data/coco-sample" in text
+    assert png_count(model_nb) == 1 and stderr_outputs(model_nb) == []
+    assert not (here / "runs").exists()
