@@ -13,7 +13,6 @@ the child's peak RSS, and whether TensorFlow was imported.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from personseg.files import write_text
+from personseg.files import print_json
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "assets" / "grace_hopper.jpg"
@@ -81,10 +80,7 @@ def main() -> None:
     report = {"benchmark": "process_start_to_first_mask", "photo": PHOTO.name, "model": "pretrained:unet",
               "machine": platform.machine(), "cpus": os.cpu_count(), "repeats": args.repeats,
               "load_average_at_end": round(os.getloadavg()[0], 1), "results": results}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        write_text(args.out, text + "\n")  # atomic
+    print_json(report, args.out)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import platform
 import statistics
@@ -23,7 +22,7 @@ import time
 from pathlib import Path
 
 from personseg.data.prepare_coco import prepare
-from personseg.files import write_text
+from personseg.files import print_json
 
 REPO = Path(__file__).resolve().parents[1]
 COCO_MINI = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared")) / "data" / "coco-person-mini"
@@ -71,10 +70,7 @@ def main() -> None:
         "machine": platform.machine(), "cpus": os.cpu_count(), "repeats": args.repeats,
         "results": [measure(args.annotations, args.images, w, args.repeats) for w in args.workers],
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        write_text(args.out, text + "\n")  # atomic
+    print_json(report, args.out)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Each configuration: compile, warm-up steps, then the median of timed repeats of 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -20,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from personseg.files import write_text  # noqa: E402
+from personseg.files import print_json  # noqa: E402
 from personseg.models import build_model  # noqa: E402
 from personseg.training.losses import bce_dice_loss  # noqa: E402
 from personseg.training.metrics import training_metrics  # noqa: E402
@@ -83,10 +82,7 @@ def main() -> None:
         "benchmark": "train_step_images_per_s", "machine": platform.machine(),
         "cpus": os.cpu_count(), "keras": keras.__version__, "results": results,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        write_text(args.out, text + "\n")  # atomic
+    print_json(report, args.out)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ What the disk itself says (full, read-only, leftovers of killed writers) is `per
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -160,6 +161,14 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     """Atomically write a text file."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def print_json(data: dict, out: str | os.PathLike | None = None) -> None:
+    """Print `data` as indented JSON (a benchmark's report) and, given `out`, write it there atomically."""
+    text = json.dumps(data, indent=2)
+    print(text)
+    if out:
+        write_text(out, text + "\n")
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:

@@ -53,6 +53,8 @@ def main() -> None:
         sets[name] = prepared_samples(args.heldout / name, "test")
     shipped = {model.repo_file: name for name, model in MODELS.items()}  # file -> recipe name
     models = {f"`{path}`": (lambda p=path: Segmenter.from_weights(REPO / p)) for path in shipped}
+    for path in shipped:  # horizontal-flip test-time augmentation (Segmenter(tta=True), --tta)
+        models[f"`{path}` + flip TTA"] = lambda p=path: Segmenter.from_weights(REPO / p, tta=True)
     found = available_peers(args.peers_dir)
     for name, spec in PEERS.items():
         if name in found:
