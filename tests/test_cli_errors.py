@@ -102,7 +102,7 @@ def test_bench_checks_numbers_and_outputs_before_measuring(tmp_path, capsys, tin
     (tmp_path / "FILE").write_text("x")
     args = [str(tmp_path / a) if a.startswith("FILE/") else a for a in args]
     assert_error(capsys, "bench", "--quick", "--weights", f"tiny={tiny_model}", "--backends", "keras",
-                 "--e2e-images", "0", "--mediapipe", "none", *args, message=message)
+                 "--e2e-images", "0", "--peers", "none", *args, message=message)
 
 
 def test_curves_output_that_cannot_be_written(tmp_path, capsys):
