@@ -25,11 +25,15 @@ from personseg.training.losses import bce_dice_loss  # noqa: E402
 from personseg.training.metrics import training_metrics  # noqa: E402
 
 CONFIGS = {
-    # the two shipped architectures (weights/README.md)
+    # the shipped architectures (weights/README.md): weights.h5, weights/fast.h5, weights/shallow.h5
+    "unet-mnv2-1.0-os4": ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 1.0, "encoder_weights": None,
+                                   "output_stride": 4}),
+    "fast-mnv2-0.35-os4": ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.35, "encoder_weights": None,
+                                    "decoder_filters": (64, 48, 32, 24, 16), "output_stride": 4}),
     "shallow-shipped": ("shallow", {"filters": (16, 24, 48, 96, 192), "separable": True, "output_stride": 2}),
+    # references
     "unet-mnv2-0.5-os4": ("unet", {"encoder": "mobilenetv2", "encoder_alpha": 0.5, "encoder_weights": None,
                                    "output_stride": 4}),
-    # references
     "shallow-dense": ("shallow", {}),
     "unet-scratch-32": ("unet", {"encoder": "none", "base_filters": 32, "separable": False}),
     "unet-scratch-sep16": ("unet", {"encoder": "none", "base_filters": 16}),
