@@ -63,7 +63,8 @@ def test_quick_bench_records_settings_machine_and_skips(quick_run):
         else:
             assert peer[0]["peer"] is True and peer[0]["size"] == PEERS[name].size
             assert len(peer[0]["sha256"]) == 64 and peer[0]["threads"] >= 1
-    assert report["targets"] == []  # targets are at 256×256; --quick runs 64
+    # targets: at 256×256 (not run by --quick) and at the size each model ships at (the tiny one: 64)
+    assert [(t["model"], t["size"]) for t in report["targets"]] == [("tiny", 64)]
 
 
 def test_markdown_table_has_a_row_per_result(quick_run):
@@ -98,6 +99,11 @@ def test_targets_pick_the_fastest_usable_backend_and_compare_with_the_peers():
     assert targets["shallow.h5"]["ratio_to_mediapipe"] == 0.8
     assert targets["weights.h5"]["deeplab_ms"] == 80.0 and targets["weights.h5"]["ratio_to_deeplab"] == 0.1
     assert set(targets) == {"weights.h5", "shallow.h5"}
+    # a model that ships at 224 is compared at 224 as well, after its 256 entry
+    fast = [{**_row("fast.h5", size, "onnx", ms), "native_size": 224}
+            for size, ms in ((224, 2.0), (256, 2.5))]
+    entries = [t for t in bench_targets(rows + fast) if t["model"] == "fast.h5"]
+    assert [(t["size"], t["ratio_to_mediapipe"]) for t in entries] == [(256, 0.5), (224, 0.4)]
     alone = bench_targets([_row("weights.h5", 256, "onnx", 8.0)])[0]  # no peers ran: no ratios
     assert "ratio_to_mediapipe" not in alone and "ratio_to_deeplab" not in alone
 

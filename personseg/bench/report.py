@@ -22,8 +22,9 @@ def is_peer_row(row: dict) -> bool:
 
 
 def targets(rows: list[dict], size: int = 256) -> list[dict]:
-    """Each model's fastest batch-1 backend at `size`, relative to the MediaPipe selfie and
-    DeepLabV3 MNV2 peers (each at its own input size) when they ran.
+    """Each model's fastest batch-1 backend at `size` — and at the size it ships at, when that
+    was measured too — relative to the MediaPipe selfie and DeepLabV3 MNV2 peers (each at its
+    own input size) when they ran.
     Exports that missed their parity tolerance are timed and listed, but never the answer here:
     a file `personseg export` refuses to write is not a backend anyone can use."""
     references: dict[str, float] = {}
@@ -31,13 +32,16 @@ def targets(rows: list[dict], size: int = 256) -> list[dict]:
         if r["model"] in REFERENCE_PEERS:
             references.setdefault(REFERENCE_PEERS[r["model"]][0], r["latency_ms"]["median"])
     out = []
-    for model in dict.fromkeys(r["model"] for r in rows if not is_peer_row(r)):
-        candidates = [r for r in rows if r["model"] == model and r["size"] == size
+    pairs = {(r["model"], s) for r in rows if not is_peer_row(r) for s in (size, r.get("native_size"))
+             if s is not None}
+    order = {model: i for i, model in enumerate(dict.fromkeys(r["model"] for r in rows))}
+    for model, at in sorted(pairs, key=lambda pair: (order[pair[0]], pair[1] != size, pair[1])):
+        candidates = [r for r in rows if r["model"] == model and r["size"] == at
                       and r.get("parity", {}).get("within_tolerance", True)]
         if not candidates:
             continue
         best = min(candidates, key=lambda r: r["latency_ms"]["median"])
-        entry = {"model": model, "size": size, "fastest_backend": best["backend"],
+        entry = {"model": model, "size": at, "fastest_backend": best["backend"],
                  "latency_ms": best["latency_ms"]["median"]}
         for key, ms in references.items():
             entry[f"{key}_ms"] = ms
@@ -68,7 +72,7 @@ def machine() -> dict:
 
 
 def markdown(report: dict) -> str:
-    """The results as a Markdown table, plus the comparison with the reference peers at 256×256."""
+    """The results as a Markdown table, plus the comparison with the reference peers (`targets`)."""
     lines = [
         "| model | size | backend | batch-1 median ms | p90 ms | batch-32 img/s | e2e img/s | parity |",
         "|---|---|---|---|---|---|---|---|",

@@ -48,7 +48,10 @@ def _measure(backend, size: int, settings: Settings, inputs: list[str], workdir:
 
 def bench_model(name: str, weights: Path, settings: Settings, inputs: list[str], workdir: Path,
                 log=print) -> tuple[list[dict], list[dict]]:
+    from personseg.models.loading import load_keras_model, square_size
+
     rows, skipped = [], []
+    native = square_size(load_keras_model(weights))  # the size the model ships at (None: any)
     for size in settings.sizes:
         for label in settings.variants:
             runtime, fmt, quantize = VARIANTS[label]
@@ -61,7 +64,8 @@ def bench_model(name: str, weights: Path, settings: Settings, inputs: list[str],
                 skipped.append({**base, "reason": str(exc)})
                 log(f"skip {name} {size} {label}: {exc}")
                 continue
-            row = {**base, "threads": getattr(backend, "threads", "tensorflow default"),
+            row = {**base, "native_size": native,
+                   "threads": getattr(backend, "threads", "tensorflow default"),
                    "file_bytes": (result.bytes if result else path.stat().st_size)}
             if result is not None:
                 row["parity"] = {
