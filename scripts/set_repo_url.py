@@ -44,8 +44,9 @@ def settings(root: Path = REPO) -> dict[str, str]:
 
 
 def set_url(url: str, root: Path = REPO) -> None:
-    if not GITHUB.fullmatch(url):
-        raise SystemExit(f"error: {url}: expected https://github.com/OWNER/NAME")
+    if not GITHUB.fullmatch(url) or url.endswith(".git"):
+        raise SystemExit(f"error: {url}: expected https://github.com/OWNER/NAME (no .git: the Colab badges "
+                         "need the bare name)")
     for name in NOTEBOOKS:
         path = root / name
         path.write_text(NOTEBOOK_SETTING.sub(lambda m: m.group(1) + url + m.group(3), path.read_text()))

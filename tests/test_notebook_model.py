@@ -59,7 +59,7 @@ def test_notebook_runs_end_to_end_on_tiny_data_with_nothing_on_stderr(tmp_path):
     weights = save_tiny_model(tmp_path / "weights.h5")
     nb = run_notebook(tmp_path, weights)
     text = outputs_text(nb)
-    assert "0 GPU(s): recipe 'cpu'" in text
+    assert re.search(r"\d GPU\(s\): recipe '(cpu|gpu)'", text)
     assert f"shipped model: {weights}" in text and "of pixels are person" in text
     assert ":train: 6 image/mask pairs" in text and ":val: 4 image/mask pairs" in text
     assert "shallow: " in text and "M multiply-adds at 32×32" in text  # describe()
@@ -73,6 +73,7 @@ def test_notebook_runs_end_to_end_on_tiny_data_with_nothing_on_stderr(tmp_path):
     assert stderr_outputs(nb) == []
 
 
+@pytest.mark.slow
 def test_without_weights_h5_the_packaged_copy_runs_and_without_data_the_rest_skips(tmp_path):
     """No weights file, no data and no COCO sample (cwd has no ../shared): quick inference uses
     the package's copy, the architectures are described, and the data cell says what to do."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from personseg.data.dataset_layout import find_pairs
+from personseg.training.recipes import gpu_count
 from tests.conftest import COCO_MINI, ENCODER_WEIGHTS, REPO, SHARED, require
 from tests.notebooks import execute, outputs_text, png_count, stderr_outputs
 
@@ -35,6 +36,8 @@ def checkout(parent: Path, with_shared: bool) -> Path:
 @pytest.mark.shared_data
 def test_both_notebooks_run_with_their_defaults_beside_shared(tmp_path, monkeypatch):
     require(COCO_MINI)
+    if gpu_count():
+        pytest.skip("with a GPU the notebook picks the gpu recipe: a real, long training run")
     # the CPU recipe's ImageNet encoder: Keras' cache seeded with the same file, as offline users do
     cache = tmp_path / "keras" / "models"
     cache.mkdir(parents=True)

@@ -76,11 +76,15 @@ def explain(missing: list[str], out: str | os.PathLike, images: int) -> str:
         f"No COCO files to prepare {out} from ({missing[0]} not found), so the cells that need data "
         "will skip.\n"
         "To get data, either:\n"
-        "  - point the parameters cell at your own COCO files (an instances_*.json and its image folder);\n"
-        f'  - or set DOWNLOAD = "yes" there: it fetches the COCO 2017 annotation archive (241 MB) and\n'
-        f"    {images} person photos from cocodataset.org (Colab does this by itself);\n"
-        "  - or from a shell: personseg download coco --split val2017 --person-only --max-images 500 "
-        "--out data/coco-2017"
+        '  - set DOWNLOAD = "yes" in the parameters cell: it fetches the COCO 2017 annotation archive\n'
+        f"    (241 MB) and {images} person photos from cocodataset.org (Colab does this by itself);\n"
+        "  - or point Dataset Preparation.ipynb's parameters (TRAIN_ANNOTATIONS, TRAIN_IMAGES, VAL_...)\n"
+        "    at your own COCO files and run it;\n"
+        "  - or from a shell: personseg download coco --split train2017 --person-only --max-images 2000 "
+        "--out data/coco-2017\n"
+        "    and the same with --split val2017 --max-images 500, then point those parameters at\n"
+        "    data/coco-2017/annotations/instances_{train,val}2017.json and "
+        "data/coco-2017/images/{train,val}2017"
     )
 
 

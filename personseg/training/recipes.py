@@ -1,8 +1,9 @@
-"""The notebook's training recipes: about a minute on a CPU, or the real recipe on a GPU.
+"""The notebook's training recipes: a minute or two on a CPU, or a real run on a GPU.
 
-`Model.ipynb` picks one with `choose_recipe("auto")` — "gpu" when TensorFlow sees a GPU, else
-"cpu" — and builds its run with `recipe_config`. A recipe lists only the `TrainConfig` fields it
-changes; everything else is TrainConfig's one set of defaults, the same as `personseg train`.
+`Model.ipynb` picks one with `choose_recipe(RECIPE, gpus)` — with RECIPE "auto": "gpu" when
+TensorFlow sees a GPU, else "cpu" — and builds its run with `recipe_config`. A recipe names the
+`TrainConfig` fields it sets (everything else is TrainConfig's one set of defaults, the same as
+`personseg train`) and the notebook's own settings: photos to download, images to score.
 """
 
 from __future__ import annotations
@@ -17,22 +18,22 @@ from personseg.training.config import TrainConfig
 class Recipe:
     name: str
     description: str
-    train: dict = field(default_factory=dict)  # TrainConfig fields that differ from its defaults
+    train: dict = field(default_factory=dict)  # the TrainConfig fields it sets
     download_images: int = 300  # COCO person photos a notebook fetches for `train` (val: a quarter)
     eval_limit: int | None = None  # validation images the notebook scores (None: all)
 
 
 RECIPES = {
     "cpu": Recipe(
-        "cpu", "about a minute on a CPU: the fast model's U-Net (MobileNetV2 0.35 from ImageNet) at "
+        "cpu", "a minute or two on a CPU: the fast model's U-Net (MobileNetV2 0.35 from ImageNet) at "
         "160 px, 4 short epochs; learns rough people",
         dict(model="unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights="imagenet",
              decoder_filters=[64, 48, 32, 24, 16], size=160, batch_size=8, epochs=4, steps_per_epoch=25,
              lr=2e-3, encoder_lr_multiplier=0.3, warmup_epochs=0.5),
         download_images=300, eval_limit=48),
     "gpu": Recipe(
-        "gpu", "the shipped U-Net's recipe on a GPU: MobileNetV2 1.0 (ImageNet), mixed precision, "
-        "batch 32, 30 full epochs with copy-paste",
+        "gpu", "the shipped U-Net's architecture and size (MobileNetV2 1.0 from ImageNet, 256 px) "
+        "trained on a GPU: mixed precision, batch 32, 30 full epochs with copy-paste",
         dict(model="unet", encoder="mobilenetv2", encoder_alpha=1.0, encoder_weights="imagenet", size=256,
              batch_size=32, epochs=30, steps_per_epoch=None, lr=2e-3, mixed_precision="float16",
              copy_paste=0.3),
