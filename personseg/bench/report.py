@@ -32,21 +32,20 @@ def targets(rows: list[dict], size: int = 256) -> list[dict]:
         if r["model"] in REFERENCE_PEERS:
             references.setdefault(REFERENCE_PEERS[r["model"]][0], r["latency_ms"]["median"])
     out = []
-    pairs = {(r["model"], s) for r in rows if not is_peer_row(r) for s in (size, r.get("native_size"))
-             if s is not None}
-    order = {model: i for i, model in enumerate(dict.fromkeys(r["model"] for r in rows))}
-    for model, at in sorted(pairs, key=lambda pair: (order[pair[0]], pair[1] != size, pair[1])):
-        candidates = [r for r in rows if r["model"] == model and r["size"] == at
-                      and r.get("parity", {}).get("within_tolerance", True)]
-        if not candidates:
-            continue
-        best = min(candidates, key=lambda r: r["latency_ms"]["median"])
-        entry = {"model": model, "size": at, "fastest_backend": best["backend"],
-                 "latency_ms": best["latency_ms"]["median"]}
-        for key, ms in references.items():
-            entry[f"{key}_ms"] = ms
-            entry[f"ratio_to_{key}"] = round(entry["latency_ms"] / ms, 2)
-        out.append(entry)
+    native = {r["model"]: r.get("native_size") for r in rows if not is_peer_row(r)}  # size it ships at
+    for model, shipped_at in native.items():
+        for at in dict.fromkeys((size, shipped_at)):
+            candidates = [r for r in rows if r["model"] == model and r["size"] == at
+                          and r.get("parity", {}).get("within_tolerance", True)]
+            if not candidates:  # not measured at that size (or `at` is None: any size)
+                continue
+            best = min(candidates, key=lambda r: r["latency_ms"]["median"])
+            entry = {"model": model, "size": at, "fastest_backend": best["backend"],
+                     "latency_ms": best["latency_ms"]["median"]}
+            for key, ms in references.items():
+                entry[f"{key}_ms"] = ms
+                entry[f"ratio_to_{key}"] = round(entry["latency_ms"] / ms, 2)
+            out.append(entry)
     return out
 
 

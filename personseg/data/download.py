@@ -131,7 +131,7 @@ def split_annotations(source: str, out: Path, split: str, fetcher: Fetcher) -> P
         if _member(archive, name) is None:
             print(f"downloading {source}")
             with progress_bar(desc=archive.name, unit="B", unit_scale=True, unit_divisor=1024,
-                      file=sys.stderr, dynamic_ncols=True) as bar:
+                              dynamic_ncols=True) as bar:
                 try:
                     fetcher.fetch(source, archive, check=lambda tmp: _archive_problem(tmp, name),
                                   progress=bar)
@@ -220,8 +220,8 @@ def download_coco(out: str | os.PathLike, split: str, person_only: bool = False,
     futures = {}
     try:
         futures = {pool.submit(get, image): image for image in selected}
-        with progress_bar(total=len(selected), desc=f"download {split}", unit="img", file=sys.stderr,
-                  dynamic_ncols=True) as bar:
+        with progress_bar(total=len(selected), desc=f"download {split}", unit="img",
+                          dynamic_ncols=True) as bar:
             for future in as_completed(futures):
                 _count(report, on_disk, futures[future], future)
                 bar.update(1)

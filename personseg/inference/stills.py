@@ -12,7 +12,6 @@ A photo that cannot be read or written is reported and skipped; a full or read-o
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -87,8 +86,8 @@ def predict_stills(seg, items: list[Item], out_dir: Path, kinds: list[str], look
         else:
             report.skipped += 1
     window = max(2 * batch_size, 2 * workers)
-    with progress_bar(total=len(jobs), desc="images", unit=" images", disable=not jobs, file=sys.stderr,
-              dynamic_ncols=True, smoothing=0.1) as progress, \
+    with progress_bar(total=len(jobs), desc="images", unit=" images", disable=not jobs,
+                      dynamic_ncols=True, smoothing=0.1) as progress, \
             ThreadPoolExecutor(writers, thread_name_prefix="write") as pool:
         writes: deque[tuple[Item, Future]] = deque()
 

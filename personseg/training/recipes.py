@@ -8,7 +8,7 @@ TensorFlow sees a GPU, else "cpu" — and builds its run with `recipe_config`. A
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from personseg.errors import OptionError
 from personseg.training.config import TrainConfig
@@ -18,9 +18,9 @@ from personseg.training.config import TrainConfig
 class Recipe:
     name: str
     description: str
-    train: dict = field(default_factory=dict)  # the TrainConfig fields it sets
-    download_images: int = 300  # COCO person photos a notebook fetches for `train` (val: a quarter)
-    eval_limit: int | None = None  # validation images the notebook scores (None: all)
+    train: dict  # the TrainConfig fields it sets
+    download_images: int  # COCO person photos a notebook fetches for `train` (val: a quarter)
+    eval_limit: int | None  # validation images the notebook scores (None: all)
 
 
 RECIPES = {
