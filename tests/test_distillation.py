@@ -11,7 +11,7 @@ from personseg.data.pipeline import load_roots, train_dataset
 from personseg.errors import OptionError
 from personseg.files import read_mask, write_image
 from personseg.training import TrainConfig, train
-from personseg.training.teacher import cache_file, teacher_maps
+from personseg.training.teacher import cache_file, teacher_maps, teacher_name
 from tests.fakes import save_tiny_model
 from tests.synthetic import make_root
 
@@ -68,6 +68,18 @@ def test_teacher_maps_are_computed_once_and_cached(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Segmenter, "from_weights", no_model)
     assert teacher_maps(images, str(teacher), tmp_path / "cache", progress=False) == maps
+
+
+def test_a_packaged_model_can_teach_by_its_pretrained_name(tmp_path):
+    root = make_root(tmp_path / "data", n=2, size=(40, 56))
+    images = [p.image for p in find_pairs(root, "train")]
+    maps = teacher_maps(images, "pretrained:fast", tmp_path / "cache", progress=False)
+    assert teacher_name("pretrained:fast").startswith("fast-")  # its cache folder
+    from personseg.inference.segmenter import Segmenter
+
+    direct = Segmenter.pretrained("fast").predict_batch([str(p) for p in images])
+    for image, prob in zip(images, direct, strict=True):
+        np.testing.assert_allclose(read_mask(maps[image]), np.rint(prob * 255), atol=1)
 
 
 def test_a_missing_teacher_is_an_option_error(tmp_path):

@@ -29,10 +29,7 @@ def load_segmenter(args: argparse.Namespace):
     from personseg.inference.segmenter import Segmenter
 
     options = {"size": args.size} if args.size is not None else {}
-    if args.weights is None or args.weights.startswith("pretrained:"):
-        name = args.weights.split(":", 1)[1] if args.weights else None
-        return Segmenter.pretrained(name, backend=args.backend, tta=args.tta, **options)
-    return Segmenter.from_weights(args.weights, backend=args.backend, tta=args.tta, **options)
+    return Segmenter.open(args.weights, backend=args.backend, tta=args.tta, **options)
 
 
 def add_look_arguments(p: argparse.ArgumentParser) -> None:

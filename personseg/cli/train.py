@@ -79,7 +79,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "and checkpoint with it (default: 0 = off)")
     t.add_argument("--bn-momentum", type=float, metavar="M",
                    help="momentum of the decoder's BatchNorm statistics (default: the builders' 0.9)")
-    t.add_argument("--teacher", metavar="MODEL|peer:NAME",
+    t.add_argument("--teacher", metavar="FILE|pretrained:NAME|peer:NAME",
                    help="distil from this model's person probabilities (computed once, cached)")
     t.add_argument("--teacher-weight", type=float, default=d["teacher_weight"],
                    help="weight of the teacher's soft map in the target (0-1; the rest is ground truth)")

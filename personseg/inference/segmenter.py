@@ -59,6 +59,17 @@ class Segmenter:
         path = model_file(name or DEFAULT, "onnx" if backend == "onnx" else "keras")
         return cls.from_weights(path, backend, tta=tta, **backend_options)
 
+    @classmethod
+    def open(
+        cls, spec: str | Path | None = None, backend: str = "auto", tta: bool = False, **backend_options
+    ) -> Segmenter:
+        """Any model by the name users type: `pretrained:NAME` (or None, the default packaged
+        model), `peer:NAME`, or a model file."""
+        if spec is None or str(spec).startswith("pretrained:"):
+            name = str(spec).split(":", 1)[1] if spec is not None else None
+            return cls.pretrained(name, backend=backend, tta=tta, **backend_options)
+        return cls.from_weights(spec, backend=backend, tta=tta, **backend_options)
+
     def predict(self, image: ImageInput) -> np.ndarray:
         """An image (uint8 H×W[×1|3|4] array, file path, file bytes or PIL image) → float32 H×W
         person probabilities in [0, 1] at the image's own size."""

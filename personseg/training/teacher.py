@@ -1,10 +1,11 @@
 """Distillation teachers: a stronger model's person probability for every training image,
 computed once and cached as 8-bit PNGs so later epochs, runs and resumes reuse it.
 
-The teacher is anything `Segmenter.from_weights` opens (a model file, or `peer:NAME` for a
-published model); it sees each photo whole, letterboxed at its own input size, and its map
-comes back at the photo's resolution. The data pipeline then puts the map through exactly the
-same geometric augmentation as the photo and its mask (`personseg.data.augment`).
+The teacher is anything `Segmenter.open` opens (a model file, `pretrained:NAME` for a packaged
+model, or `peer:NAME` for a published model); it sees each photo whole, letterboxed at its own
+input size, and its map comes back at the photo's resolution. The data pipeline then puts the
+map through exactly the same geometric augmentation as the photo and its mask
+(`personseg.data.augment`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from personseg.progress import progress_bar
 
 
 def teacher_name(teacher: str) -> str:
-    """A folder-safe name for a teacher spec (`peer:deeplabv3-mnv2`, `runs/a/model.h5`)."""
-    stem = teacher.split(":", 1)[1] if teacher.startswith("peer:") else Path(teacher).stem
+    """A folder-safe name for a teacher spec (`peer:deeplabv3-mnv2`, `pretrained:unet`,
+    `runs/a/model.h5`)."""
+    named = teacher.startswith(("peer:", "pretrained:"))
+    stem = teacher.split(":", 1)[1] if named else Path(teacher).stem
     digest = hashlib.sha1(teacher.encode()).hexdigest()[:8]
     return f"{stem}-{digest}"
 
@@ -46,7 +49,7 @@ def teacher_maps(images: list[Path], teacher: str, cache_dir: str | os.PathLike,
     todo = [image for image, path in maps.items() if not path.is_file()]
     if todo:
         try:
-            seg = Segmenter.from_weights(teacher)
+            seg = Segmenter.open(teacher)
         except UserError as exc:
             raise OptionError("teacher", teacher, f"cannot open the teacher ({exc})") from None
         bar = progress_bar(total=len(todo), desc="teacher maps", unit="img", disable=not progress)
