@@ -183,3 +183,21 @@ def test_ema_and_bn_momentum_train_validate_and_checkpoint_the_averaged_weights(
     assert momenta == {0.99}
     with pytest.raises(UserError, match="ema"):
         tiny_config(tmp_path, ema=1.0)
+
+
+def test_init_fine_tunes_from_a_trained_model_and_refuses_another_architecture(tmp_path):
+    from personseg.models import build_model
+
+    keras.utils.set_random_seed(7)  # another initialisation than the run's seed 0 gives
+    start = tmp_path / "start.h5"
+    build_model("shallow", (32, 32, 3), **tiny_config(tmp_path).model_options()).save(start)
+    # learning rate 0: the run's model must be the starting model, weight for weight
+    run = train(tiny_config(tmp_path, init=str(start), lr=0.0, epochs=1), verbose=0)
+    trained = keras.models.load_model(run / "model.h5", compile=False)
+    original = keras.models.load_model(start, compile=False)
+    for mine, theirs in zip(trained.trainable_weights, original.trainable_weights, strict=True):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    config = tiny_config(tmp_path, init=str(start), shallow_filters=[4, 8, 16], out=str(tmp_path / "other"))
+    with pytest.raises(UserError, match="start.h5: not the architecture this run builds"):
+        train(config, verbose=0)
+    assert not (tmp_path / "other").exists()  # nothing half-made left behind

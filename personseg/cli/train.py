@@ -46,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--output-stride", type=int, choices=[1, 2, 4], default=None,
                    help="stride at which the decoder stops; logits are upsampled bilinearly to "
                         "full size (default: 4 for unet, 2 for shallow; 1 = full-resolution decoder)")
+    g.add_argument("--init", metavar="FILE|pretrained:NAME",
+                   help="fine-tune: start from this trained model's weights (give the model options "
+                        "it was built with, e.g. --encoder-alpha 1.0 for pretrained:unet)")
     t = p.add_argument_group("training")
     t.add_argument("--size", type=int, default=d["size"], help="training crop size (multiple of 32)")
     t.add_argument("--batch-size", type=int, default=d["batch_size"])

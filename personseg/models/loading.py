@@ -4,7 +4,8 @@
 (a file that is not one is named, never reported as "not found"); `check_segmentation_model`
 says which shape a model should have;
 `at_size` gives the same network and weights with a fixed N×N (or any H×W) float32 input —
-what training writes as `model.h5` (with `save_h5`) and what every export starts from.
+what training writes as `model.h5` (with `save_h5`) and what every export starts from;
+`start_from` copies a trained model's weights into a freshly built one (fine-tuning).
 """
 
 from __future__ import annotations
@@ -139,3 +140,23 @@ def square_size(model: keras.Model) -> int | None:
     if height != width:
         raise UserError(f"model input is {height}×{width}; personseg needs square (letterboxed) inputs")
     return int(height)
+
+
+def start_from(model: keras.Model, source: str | Path) -> None:
+    """Give `model` the weights of a trained model of the same architecture: a model file or
+    `pretrained:NAME` (a packaged model)."""
+    if str(source).startswith("pretrained:"):
+        from personseg.pretrained import model_file
+
+        source = model_file(str(source).split(":", 1)[1], "keras")
+    trained = load_keras_model(source)
+    wanted = [tuple(w.shape) for w in model.weights]
+    found = [tuple(w.shape) for w in trained.weights]
+    if wanted != found:
+        pairs = enumerate(zip(wanted, found, strict=False))
+        first = next((i for i, (a, b) in pairs if a != b), min(len(wanted), len(found)))
+        raise UserError(
+            f"{source}: not the architecture this run builds ({len(found)} weights vs {len(wanted)}, "
+            f"first difference at weight {first}); give the model options of the run that made it"
+        )
+    model.set_weights(trained.get_weights())

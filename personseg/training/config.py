@@ -40,6 +40,8 @@ class TrainConfig:
     distribute: str = "none"
     cpu_devices: int = 0
     deterministic: bool = False
+    # fine-tuning: start from a trained model of the same architecture (file or `pretrained:NAME`)
+    init: str | None = None
     # distillation: a teacher model file or `peer:NAME`, and the weight of its soft map in the target
     teacher: str | None = None
     teacher_weight: float = 0.5

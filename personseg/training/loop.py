@@ -34,7 +34,7 @@ from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
 from personseg.models import build_model
 from personseg.models.encoders import MOBILENETV2_PREFIXES
-from personseg.models.loading import at_size, save_h5
+from personseg.models.loading import at_size, save_h5, start_from
 from personseg.training import checkpoints
 from personseg.training.config import TrainConfig
 from personseg.training.curves import read_log
@@ -116,12 +116,10 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
     val_roots = data_lib.load_roots(config.val, "val")
     n_train = sum(len(r.pairs) for r in train_roots)
     steps = config.steps_per_epoch or max(1, math.ceil(n_train / config.batch_size))
-    run.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        config.save(run / "config.json")
-
     with strategy.scope():
         model = build_model(config.model, (None, None, 3), **config.model_options())
+        if config.init and not resume:  # a resumed run's weights come from its checkpoint
+            start_from(model, config.init)
         if config.bn_momentum is not None:  # the trainable (decoder) BatchNorms; the encoder's are frozen
             for layer in model.layers:
                 if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
@@ -137,6 +135,9 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
         )
         model.compile(optimizer, loss=get_loss(config.loss), metrics=training_metrics(), jit_compile=False)
         state = checkpoints.restore(run, model) if resume else checkpoints.State()
+    run.mkdir(parents=True, exist_ok=True)  # only now: a bad --init leaves no half-made run behind
+    if not resume:
+        config.save(run / "config.json")
 
     initial_epoch = state.epoch
     if initial_epoch >= config.epochs or state.stopped:
