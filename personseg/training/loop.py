@@ -117,7 +117,10 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
     n_train = sum(len(r.pairs) for r in train_roots)
     steps = config.steps_per_epoch or max(1, math.ceil(n_train / config.batch_size))
     with strategy.scope():
-        model = build_model(config.model, (None, None, 3), **config.model_options())
+        options = config.model_options()
+        if config.init and "encoder_weights" in options:  # --init brings the encoder's weights too
+            options["encoder_weights"] = None
+        model = build_model(config.model, (None, None, 3), **options)
         if config.init and not resume:  # a resumed run's weights come from its checkpoint
             start_from(model, config.init)
         if config.bn_momentum is not None:  # the trainable (decoder) BatchNorms; the encoder's are frozen
