@@ -42,7 +42,7 @@ class TrainConfig:
     deterministic: bool = False
     # fine-tuning: start from a trained model of the same architecture (file or `pretrained:NAME`)
     init: str | None = None
-    # distillation: a teacher model file or `peer:NAME`, and the weight of its soft map in the target
+    # distillation: a teacher (model file, `pretrained:NAME` or `peer:NAME`) and its weight in the target
     teacher: str | None = None
     teacher_weight: float = 0.5
     teacher_cache: str | None = None  # default: <out>/teacher_maps/<teacher name>
