@@ -154,9 +154,11 @@ def start_from(model: keras.Model, source: str | Path) -> None:
     found = [tuple(w.shape) for w in trained.weights]
     if wanted != found:
         pairs = enumerate(zip(wanted, found, strict=False))
-        first = next((i for i, (a, b) in pairs if a != b), min(len(wanted), len(found)))
+        i = next((i for i, (a, b) in pairs if a != b), min(len(wanted), len(found)))
+        theirs, mine = (shapes[i] if i < len(shapes) else "none" for shapes in (found, wanted))
         raise UserError(
-            f"{source}: not the architecture this run builds ({len(found)} weights vs {len(wanted)}, "
-            f"first difference at weight {first}); give the model options of the run that made it"
+            f"{source}: not the architecture this run builds (weight {i} is {theirs} there, {mine} "
+            f"here); give the model options it was trained with (--model, --encoder-alpha, "
+            f"--decoder-filters, --shallow-filters, --output-stride)"
         )
     model.set_weights(trained.get_weights())
