@@ -65,8 +65,10 @@ class Segmenter:
     ) -> Segmenter:
         """Any model by the name users type: `pretrained:NAME` (or None, the default packaged
         model), `peer:NAME`, or a model file."""
-        if spec is None or str(spec).startswith("pretrained:"):
-            name = str(spec).split(":", 1)[1] if spec is not None else None
+        from personseg.pretrained import packaged_name
+
+        name = packaged_name(spec)
+        if spec is None or name is not None:
             return cls.pretrained(name, backend=backend, tta=tta, **backend_options)
         return cls.from_weights(spec, backend=backend, tta=tta, **backend_options)
 

@@ -145,10 +145,11 @@ def square_size(model: keras.Model) -> int | None:
 def start_from(model: keras.Model, source: str | Path) -> None:
     """Give `model` the weights of a trained model of the same architecture: a model file or
     `pretrained:NAME` (a packaged model)."""
-    if str(source).startswith("pretrained:"):
-        from personseg.pretrained import model_file
+    from personseg.pretrained import model_file, packaged_name
 
-        source = model_file(str(source).split(":", 1)[1], "keras")
+    name = packaged_name(source)
+    if name is not None:
+        source = model_file(name, "keras")
     trained = load_keras_model(source)
     wanted = [tuple(w.shape) for w in model.weights]
     found = [tuple(w.shape) for w in trained.weights]
