@@ -1,11 +1,15 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   create .venv, install, segment a bundled sample photo with weights.h5
+#   make demo   create .venv, install, segment a bundled sample photo with the shipped U-Net
+#               (weights.h5's packaged copy, run by its ONNX twin: no TensorFlow, about a second)
 #   make test   create .venv, install, lint and run the whole test suite
 #   make lab    create .venv, install (JupyterLab included), open the notebooks in JupyterLab
+#               (as root, e.g. in Docker, with --allow-root, which Jupyter otherwise demands)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Jupyter refuses to start as root without --allow-root (Docker, cloud VMs)
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: venv demo test lint lab clean
 
@@ -23,10 +27,10 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/personseg predict assets/grace_hopper.jpg --weights weights.h5 --out out/demo --save mask,overlay,cutout,blur
+	$(BIN)/personseg predict assets/grace_hopper.jpg --weights pretrained:unet --out out/demo --save mask,overlay,cutout,blur
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $(LAB_FLAGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check personseg tests benchmarks scripts

@@ -22,7 +22,13 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        try:
+            module = importlib.import_module(_LAZY[name])
+        except ModuleNotFoundError as exc:  # `from personseg import train` without TensorFlow
+            from personseg.extras import explain_missing
+
+            raise explain_missing(exc, f"personseg.{name}") or exc from None
+        return getattr(module, name)
     raise AttributeError(f"module 'personseg' has no attribute {name!r}")
 
 

@@ -16,13 +16,14 @@ from typing import Protocol
 import numpy as np
 
 from personseg.errors import OptionError, UserError
+from personseg.extras import require_tensorflow
 
-# name -> (module, class, pip extra that provides the runtime)
-BACKENDS: dict[str, tuple[str, str, str | None]] = {
-    "keras": ("personseg.backends.keras_backend", "KerasBackend", None),
-    "onnx": ("personseg.backends.onnx_backend", "OnnxBackend", "onnxruntime"),
-    "tflite": ("personseg.backends.tflite_backend", "TFLiteBackend", "ai-edge-litert"),
-    "savedmodel": ("personseg.backends.savedmodel_backend", "SavedModelBackend", None),
+# name -> (module, class, needs TensorFlow: checked before the model is opened)
+BACKENDS: dict[str, tuple[str, str, bool]] = {
+    "keras": ("personseg.backends.keras_backend", "KerasBackend", True),
+    "onnx": ("personseg.backends.onnx_backend", "OnnxBackend", False),
+    "tflite": ("personseg.backends.tflite_backend", "TFLiteBackend", False),
+    "savedmodel": ("personseg.backends.savedmodel_backend", "SavedModelBackend", True),
 }
 
 
@@ -57,6 +58,8 @@ def load_backend(path: str | Path, backend: str | None = "auto", **options) -> B
     if not path.exists():
         raise UserError(f"{path}: model file not found")
     backend = backend or runtime_for(path)
-    module_name, class_name, _ = BACKENDS[backend]
+    module_name, class_name, needs_tensorflow = BACKENDS[backend]
+    if needs_tensorflow:
+        require_tensorflow(str(path))  # a Keras model or SavedModel; ONNX files run without
     module = importlib.import_module(module_name)
     return getattr(module, class_name)(path, **options)

@@ -3,7 +3,8 @@
 Commands parse flags and call the library; library errors that name a parameter are shown
 worded for its flag (`OptionError.flag_message`). Every error a user can cause ends as one
 `error: <file>: <problem>` line and exit 2, never a traceback: an OSError that no check foresaw
-too (set PERSONSEG_TRACEBACK=1 to see its traceback).
+too (set PERSONSEG_TRACEBACK=1 to see its traceback), and TensorFlow missing where a path needs it
+(`personseg.extras`: the line names `pip install 'personseg[train]'`).
 
 Each command module defines `add_arguments(parser)` and `run(args) -> int`; heavy imports
 (TensorFlow) happen inside `run`, so `personseg --help` stays fast.
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="personseg", description="Person segmentation toolkit (Keras/TensorFlow)."
     )
+    from personseg import __version__
+
+    parser.add_argument("--version", action="version", version=f"personseg {__version__}")
     parser.add_argument("--verbose", action="store_true",
                         help="show TensorFlow's own log lines (hidden by default)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -73,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # a path no check foresaw reached TensorFlow without it
+        from personseg.extras import explain_missing
+
+        missing = explain_missing(exc, f"personseg {args.command}")
+        if missing is None:
+            raise
+        print(f"error: {missing}", file=sys.stderr)
         return 2
     except OSError as exc:  # the disk or the system refused something no check foresaw
         if os.environ.get("PERSONSEG_TRACEBACK"):

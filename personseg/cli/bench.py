@@ -98,6 +98,9 @@ def settings_from(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from personseg.extras import require_tensorflow
+
+    require_tensorflow("personseg bench")  # every variant is exported from the Keras model first
     from personseg.backends import mediapipe
     from personseg.bench.report import markdown, write_report
     from personseg.bench.run import run_bench

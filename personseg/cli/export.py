@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from personseg.extras import require_tensorflow
+
+    require_tensorflow("personseg export")  # the converters read Keras models
     from personseg.export.exporter import export_model
 
     result = export_model(

@@ -112,6 +112,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from personseg.extras import require_tensorflow
+
+    require_tensorflow("personseg train")
     from personseg.training.loop import train
 
     config = config_from_args(args)

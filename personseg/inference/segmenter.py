@@ -50,12 +50,16 @@ class Segmenter:
     ) -> Segmenter:
         """A model that ships with the package (`personseg.pretrained.MODELS`; default: the most
         accurate). `auto` runs its ONNX twin when ONNX Runtime is installed, else Keras."""
+        from personseg.extras import INSTALL, has_tensorflow
         from personseg.pretrained import DEFAULT, model_file
 
         if backend == "auto":
             backend = "onnx" if importlib.util.find_spec("onnxruntime") else "keras"
         if backend not in ("onnx", "keras"):
             raise OptionError("backend", backend, "packaged models run with onnx or keras")
+        if backend == "keras" and not has_tensorflow():
+            raise OptionError("backend", backend, f"needs TensorFlow, which is not installed here; {INSTALL} "
+                              "(or leave it out: packaged models run on ONNX Runtime)")
         path = model_file(name or DEFAULT, "onnx" if backend == "onnx" else "keras")
         return cls.from_weights(path, backend, tta=tta, **backend_options)
 

@@ -4,7 +4,12 @@ blocks and encoders, loading / resizing a saved model (`personseg.models.loading
 
 from __future__ import annotations
 
-import keras
+try:
+    import keras
+except ModuleNotFoundError as exc:  # one line naming the extra, not Keras' own import error
+    from personseg.extras import explain_missing
+
+    raise explain_missing(exc, "personseg.models") or exc from None
 
 from personseg.models.describe import describe
 from personseg.models.shallow import build_shallow

@@ -36,9 +36,11 @@ SUFFIX = {"keras": ".h5", "onnx": ".onnx"}
 
 
 def model_file(name: str = DEFAULT, fmt: str = "onnx") -> Path:
-    """The packaged file of model `name` in `fmt` ("keras" → .h5, "onnx" → .onnx)."""
+    """The packaged file of model `name` in `fmt` ("keras" → .h5, "onnx" → .onnx). An unknown
+    name is a UserError naming it as users type it (`pretrained:NAME`, whichever flag took it)."""
     if name not in MODELS:
-        raise OptionError("pretrained", name, f"choose from {', '.join(MODELS)}")
+        known = ", ".join(f"pretrained:{known}" for known in MODELS)
+        raise UserError(f"pretrained:{name}: no packaged model of that name; choose from {known}")
     if fmt not in SUFFIX:
         raise OptionError("fmt", fmt, f"choose from {', '.join(SUFFIX)}")
     path = Path(str(resources.files(__name__) / f"{name}{SUFFIX[fmt]}"))

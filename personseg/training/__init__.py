@@ -15,6 +15,9 @@ def __getattr__(name: str):
 
         return TrainConfig
     if name == "train":
+        from personseg.extras import require_tensorflow
+
+        require_tensorflow("personseg.training.train")
         from personseg.training.loop import train
 
         return train
