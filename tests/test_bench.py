@@ -129,7 +129,7 @@ def test_unknown_backend_and_missing_weights_are_user_errors(tmp_path):
         run_bench({"x": tmp_path / "x.h5"}, Settings.quick(variants=["onnx-int4"]))
     with pytest.raises(UserError, match="weights file not found"):
         run_bench({"x": tmp_path / "x.h5"}, Settings.quick())
-    with pytest.raises(UserError, match="peers='nope': unknown peer; choose from deeplabv3-mnv2"):
+    with pytest.raises(UserError, match="peers='peer:nope': no peer of that name; give peer:{deeplabv3-mnv2"):
         run_bench({"x": tmp_path / "x.h5"}, Settings.quick(peers=("nope",)))
 
 

@@ -19,7 +19,7 @@ from tests.synthetic import make_root
 @pytest.fixture
 def fake_backend(monkeypatch):
     backend = ChannelBackend(64)
-    monkeypatch.setattr(Segmenter, "from_weights", classmethod(lambda cls, *a, **k: cls(backend)))
+    monkeypatch.setattr(Segmenter, "open", classmethod(lambda cls, *a, **k: cls(backend)))
     return backend
 
 

@@ -66,7 +66,7 @@ def test_teacher_maps_are_computed_once_and_cached(tmp_path, monkeypatch):
     def no_model(*args, **kwargs):
         raise AssertionError("cached maps must not open the teacher again")
 
-    monkeypatch.setattr(Segmenter, "from_weights", no_model)
+    monkeypatch.setattr(Segmenter, "open", no_model)
     assert teacher_maps(images, str(teacher), tmp_path / "cache", progress=False) == maps
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from personseg.backends import load_backend
-from personseg.backends.peer_backend import PeerBackend
-from personseg.backends.peers import ENV_DIR, PEERS, locate_peer, open_peer, peer_dirs
+from personseg.backends.peer_backend import PeerBackend, open_peer
+from personseg.backends.peers import ENV_DIR, PEERS, locate_peer, peer_dirs
 from personseg.backends.runtime import physical_cores
 from personseg.errors import OptionError, UserError
 from personseg.inference.letterbox import letterbox_batch
@@ -157,13 +157,9 @@ def test_a_missing_peer_file_names_it_and_where_we_looked(tmp_path, monkeypatch)
 
 
 def test_peers_folder_lookup_order(tmp_path, monkeypatch):
-    from personseg.backends.peers import REPO_ROOT
-
     monkeypatch.delenv(ENV_DIR, raising=False)
-    monkeypatch.chdir(tmp_path)
-    defaults = peer_dirs()
-    assert defaults[0] == tmp_path.parent / "shared" / "weights" / "peers"
-    assert defaults[-1] == REPO_ROOT.parent / "shared" / "weights" / "peers"
+    monkeypatch.chdir(tmp_path)  # from the working directory only, never from the package's place
+    assert peer_dirs() == [tmp_path.parent / "shared" / "weights" / "peers"]
     monkeypatch.setenv(ENV_DIR, str(tmp_path / "env"))
     assert peer_dirs() == [tmp_path / "env"]
     assert peer_dirs(tmp_path / "explicit") == [tmp_path / "explicit"]
@@ -181,12 +177,13 @@ def test_unknown_peer_lists_the_known_names(tmp_path, capsys):
     from personseg.cli import main
     from tests.synthetic import make_root
 
-    known = ", ".join(PEERS)
-    with pytest.raises(UserError, match=re.escape(f"peer:unknown: unknown peer; choose from {known}")):
+    known = ",".join(PEERS)
+    with pytest.raises(UserError, match=re.escape(f"no peer of that name; give a model file, "
+                                                  f"pretrained:{{unet,fast,shallow}} or peer:{{{known}}}")):
         load_backend("peer:unknown")
     root = make_root(tmp_path, n=1, split="val", negatives=0)
     assert main(["evaluate", "--weights", "peer:unknown", "--data", str(root)]) == 2
-    assert "choose from deeplabv3-mnv2" in capsys.readouterr().err
+    assert "error: --weights peer:unknown: no peer of that name; give" in capsys.readouterr().err
 
 
 def test_a_peer_runs_on_its_own_runtime_and_size():

@@ -30,7 +30,7 @@ def fake_backend(monkeypatch):
     def from_weights(cls, path="weights.h5", backend_name="keras", **options):
         return cls(backend)
 
-    monkeypatch.setattr(Segmenter, "from_weights", classmethod(from_weights))
+    monkeypatch.setattr(Segmenter, "open", classmethod(from_weights))
     return backend
 
 

@@ -28,7 +28,7 @@ from tests.test_predict import video_info, write_video
 @pytest.fixture
 def fake_backend(monkeypatch):
     backend = ChannelBackend(64)
-    monkeypatch.setattr(Segmenter, "from_weights", classmethod(lambda cls, *a, **k: cls(backend)))
+    monkeypatch.setattr(Segmenter, "open", classmethod(lambda cls, *a, **k: cls(backend)))
     return backend
 
 

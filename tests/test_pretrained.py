@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.inference.sample_photos import sample_images
 from personseg.inference.segmenter import Segmenter
 from personseg.pretrained import MODELS, model_file
@@ -42,6 +42,8 @@ def test_onnx_twin_segments_like_the_keras_model(name):
 def test_unknown_name_lists_the_packaged_models():
     with pytest.raises(UserError, match="pretrained:nope: .*choose from pretrained:unet, pretrained:fast"):
         model_file("nope")
+    with pytest.raises(OptionError, match=r"no packaged model of that name; give a model file, pretrained:\{unet"):
+        Segmenter.pretrained("nope")
 
 
 @pytest.mark.parametrize("command", ["predict", "train"])

@@ -25,7 +25,7 @@ from tests.fakes import ChannelBackend
 @pytest.fixture
 def fake_backend(monkeypatch):
     backend = ChannelBackend(64)
-    monkeypatch.setattr(Segmenter, "from_weights", classmethod(lambda cls, *a, **k: cls(backend)))
+    monkeypatch.setattr(Segmenter, "open", classmethod(lambda cls, *a, **k: cls(backend)))
     return backend
 
 

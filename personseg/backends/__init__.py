@@ -1,6 +1,7 @@
 """Inference runtimes behind one interface, so pre/post-processing lives once (in Segmenter):
 Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and peers (published models by name,
-`peers.py`; `load_backend("peer:NAME")`).
+`peers.py`). `load_backend` opens anything `refs.py` names: a model file, `pretrained:NAME`
+or `peer:NAME`.
 
 A backend wraps one model file and runs fixed-size batches:
     backend.input_size  -> (height, width) the model takes
@@ -10,13 +11,16 @@ A backend wraps one model file and runs fixed-size batches:
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from personseg.backends.refs import ModelRef, parse_ref
 from personseg.errors import OptionError, UserError
-from personseg.extras import require_tensorflow
+from personseg.extras import INSTALL, has_tensorflow, require_tensorflow
 
 # name -> (module, class, needs TensorFlow: checked before the model is opened)
 BACKENDS: dict[str, tuple[str, str, bool]] = {
@@ -43,20 +47,32 @@ def runtime_for(path: str | Path) -> str:
     return "savedmodel" if path.is_dir() else BY_SUFFIX.get(path.suffix.lower(), "keras")
 
 
-def load_backend(path: str | Path, backend: str | None = "auto", **options) -> Backend:
-    """Open a model file with the named runtime (`auto` or None: by its extension), or a peer by
-    `peer:NAME` (on its own runtime; options `threads`, `peers_dir`); clear errors for unknown
-    names and missing files."""
+def load_backend(model: str | os.PathLike | ModelRef, backend: str | None = "auto", **options) -> Backend:
+    """Open a model (`FILE`, `pretrained:NAME` or `peer:NAME`, see `refs.py`) with the named
+    runtime (`auto` or None: a file's by its extension; a packaged model's ONNX twin when ONNX
+    Runtime is installed, else its .h5; a peer's own). Options: `size`, `threads`, `peers_dir`."""
+    ref = parse_ref(model)
     backend = None if backend == "auto" else backend
-    if str(path).startswith("peer:"):
-        from personseg.backends.peers import open_peer
-
-        return open_peer(str(path), backend, **options)
     if backend is not None and backend not in BACKENDS:
         raise OptionError("backend", backend, f"choose from auto, {', '.join(BACKENDS)}")
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path}: model file not found")
+    if ref.kind == "peer":
+        from personseg.backends.peer_backend import open_peer
+
+        return open_peer(ref.name, backend, **options)
+    if ref.kind == "pretrained":
+        from personseg.pretrained import model_file
+
+        backend = backend or ("onnx" if importlib.util.find_spec("onnxruntime") else "keras")
+        if backend not in ("onnx", "keras"):
+            raise OptionError("backend", backend, "packaged models run with onnx or keras")
+        if backend == "keras" and not has_tensorflow():
+            raise OptionError("backend", backend, f"needs TensorFlow, which is not installed here; {INSTALL} "
+                              "(or leave it out: packaged models run on ONNX Runtime)")
+        path = model_file(ref.name, backend)
+    else:
+        path = Path(ref.name)
+        if not path.exists():
+            raise UserError(f"{path}: model file not found")
     backend = backend or runtime_for(path)
     module_name, class_name, needs_tensorflow = BACKENDS[backend]
     if needs_tensorflow:

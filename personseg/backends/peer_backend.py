@@ -4,17 +4,20 @@ person probabilities out, so `Segmenter` letterboxes for it exactly as for our m
 The pre- and post-processing here is the peer's own (its spec says which); the runtime settings
 are ours (`open_interpreter` / `open_session`, one thread per physical core by default), so a
 speed comparison is about the networks. Models with a batch-1 input run one image at a time.
+`open_peer(name)` finds a peer's file (`peers.find_peer`) and opens it.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
-from personseg.backends.peers import PeerSpec
+from personseg.backends.peers import PEERS, PeerSpec, find_peer
+from personseg.backends.refs import parse_ref
 from personseg.backends.runtime import physical_cores
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 
 
 def softmax_channel(logits: np.ndarray, channel: int, axis: int) -> np.ndarray:
@@ -119,3 +122,16 @@ class PeerBackend:
         if self.spec.softmax:
             return softmax_channel(out, self.spec.person, axis).astype(np.float32)
         return np.take(out, self.spec.person, axis=axis).astype(np.float32)
+
+
+def open_peer(name: str, backend: str | None = None, size: int | None = None, threads: int | None = None,
+              peers_dir: str | os.PathLike | None = None) -> PeerBackend:
+    """A backend running peer `name` (`peer:NAME` or NAME). `backend`, when given, must be the
+    peer's own runtime; `size`, its input size."""
+    name = parse_ref(f"peer:{name.removeprefix('peer:')}", "weights", ("peer",)).name
+    spec = PEERS[name]
+    if backend is not None and backend != spec.runtime:
+        raise OptionError("backend", backend, f"peer {name} runs on {spec.runtime}; leave the backend out")
+    if size is not None and size != spec.size:
+        raise OptionError("size", size, f"peer {name} has a fixed {spec.size}×{spec.size} input")
+    return PeerBackend(spec, find_peer(name, peers_dir), threads=threads)

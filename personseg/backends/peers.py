@@ -2,13 +2,13 @@
 ours (`Segmenter` letterboxing, `personseg evaluate`, `bench`, distillation teachers).
 
 This module owns the registry (`PEERS`: each model's file, input and pre/post-processing, as
-documented in shared/weights/README.md) and where peer files are found. `peer_backend.py` runs
-them. Open one with `open_peer(name)`, `load_backend("peer:NAME")` or `--weights peer:NAME`.
+documented in shared/weights/README.md) and where peer files are found; it imports no runtime.
+`peer_backend.py` runs them: `open_peer(name)`, `load_backend("peer:NAME")`, `--weights peer:NAME`.
 
 Peer files are not part of the repository. They are looked up in one peers folder: the
 `peers_dir` option when given, else `$PERSONSEG_PEERS_DIR`, else `../shared/weights/peers`
-relative to the current directory and to the repository root. MediaPipe's selfie model is also
-found where `personseg.backends.mediapipe` puts or finds it (`personseg bench --fetch-mediapipe`).
+from the current directory. MediaPipe's selfie model is also found where
+`personseg.backends.mediapipe` puts or finds it (`personseg bench --fetch-mediapipe`).
 """
 
 from __future__ import annotations
@@ -17,17 +17,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from personseg.errors import OptionError, UserError
+from personseg.errors import UserError
 
-if TYPE_CHECKING:
-    from personseg.backends.peer_backend import PeerBackend
-
-PREFIX = "peer:"
 ENV_DIR = "PERSONSEG_PEERS_DIR"
 RELATIVE_DIR = Path("..") / "shared" / "weights" / "peers"
-REPO_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the `personseg` package
 
 
 @dataclass(frozen=True)
@@ -83,26 +77,13 @@ PEERS: dict[str, PeerSpec] = {p.name: p for p in [
 ]}
 
 
-def peer_spec(name: str) -> PeerSpec:
-    """The registry entry for `name`; a UserError listing the known names otherwise."""
-    if name not in PEERS:
-        raise UserError(f"{PREFIX}{name}: unknown peer; choose from {', '.join(PEERS)}")
-    return PEERS[name]
-
-
-def is_peer(weights: str | os.PathLike) -> bool:
-    """Whether a --weights value names a peer (`peer:NAME`) rather than a model file."""
-    return str(weights).startswith(PREFIX)
-
-
 def peer_dirs(peers_dir: str | os.PathLike | None = None) -> list[Path]:
     """The folders searched for peer files, in order (see the module docstring)."""
     if peers_dir:
         return [Path(peers_dir)]
     if os.environ.get(ENV_DIR):
         return [Path(os.environ[ENV_DIR])]
-    candidates = [Path.cwd() / RELATIVE_DIR, REPO_ROOT / RELATIVE_DIR]
-    return list(dict.fromkeys(Path(os.path.normpath(p)) for p in candidates))
+    return [Path(os.path.normpath(Path.cwd() / RELATIVE_DIR))]
 
 
 def _extra_locations(name: str) -> list[Path]:
@@ -115,7 +96,7 @@ def _extra_locations(name: str) -> list[Path]:
 
 def locate_peer(name: str, peers_dir: str | os.PathLike | None = None) -> Path | None:
     """The file of peer `name`, or None when it is in none of the places looked at."""
-    spec = peer_spec(name)
+    spec = PEERS[name]  # a name `refs.parse_ref` checked
     for candidate in [folder / spec.file for folder in peer_dirs(peers_dir)] + _extra_locations(name):
         if candidate.is_file():
             return candidate
@@ -138,21 +119,6 @@ def available_peers(peers_dir: str | os.PathLike | None = None) -> dict[str, Pat
     """name → file of every registered peer whose file is found."""
     found = {name: locate_peer(name, peers_dir) for name in PEERS}
     return {name: path for name, path in found.items() if path is not None}
-
-
-def open_peer(name: str, backend: str | None = None, size: int | None = None, threads: int | None = None,
-              peers_dir: str | os.PathLike | None = None) -> PeerBackend:
-    """A backend (`input_size`, `predict`, `threads`) running peer `name` (with or without the
-    `peer:` prefix). `backend`, when given, must be the peer's own runtime; `size`, its input size."""
-    name = name[len(PREFIX):] if is_peer(name) else name
-    spec = peer_spec(name)
-    if backend is not None and backend != spec.runtime:
-        raise OptionError("backend", backend, f"peer {name} runs on {spec.runtime}; leave the backend out")
-    if size is not None and size != spec.size:
-        raise OptionError("size", size, f"peer {name} has a fixed {spec.size}×{spec.size} input")
-    from personseg.backends.peer_backend import PeerBackend
-
-    return PeerBackend(spec, find_peer(name, peers_dir), threads=threads)
 
 
 def sha256(path: str | os.PathLike) -> str:

@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from personseg.backends.peers import PEERS
+from personseg.backends.refs import parse_ref
 from personseg.backends.runtime import physical_cores
 from personseg.bench.measure import e2e_inputs
 from personseg.bench.report import machine, targets
@@ -33,8 +33,7 @@ def run_bench(models: dict[str, Path], settings: Settings, workdir: Path | None 
         if variant not in VARIANTS:
             raise OptionError("backends", variant, f"choose from {', '.join(VARIANTS)}")
     for name in settings.peers or ():
-        if name not in PEERS:
-            raise OptionError("peers", name, f"unknown peer; choose from {', '.join(PEERS)}")
+        parse_ref(f"peer:{name}", "peers", ("peer",))
     for name, path in models.items():
         if not Path(path).is_file():
             raise UserError(f"{path}: weights file not found (model {name})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from personseg.backends import load_backend, peers
+from personseg.backends.peer_backend import open_peer
 from personseg.bench.measure import measure_e2e, measure_latency, measure_throughput
 from personseg.bench.settings import VARIANTS, Settings
 from personseg.errors import OptionError, UserError
@@ -87,11 +88,11 @@ def bench_peers(settings: Settings, inputs: list[str], workdir: Path, log=print)
     names = list(peers.PEERS) if settings.peers is None else list(settings.peers)
     rows, skipped = [], []
     for name in names:
-        spec = peers.peer_spec(name)
+        spec = peers.PEERS[name]
         base = {"model": name, "size": spec.size, "backend": spec.runtime, "runtime": spec.runtime,
                 "quantize": spec.quantize, "peer": True}
         try:
-            backend = peers.open_peer(name, threads=settings.threads, peers_dir=settings.peers_dir)
+            backend = open_peer(name, threads=settings.threads, peers_dir=settings.peers_dir)
         except UserError as exc:
             skipped.append({**base, "reason": str(exc)})
             log(f"skip {name}: {exc}")

@@ -12,10 +12,12 @@ DEFAULT_WEIGHTS = ("weights.h5", "weights/shallow.h5")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from personseg.backends.peers import PEERS
+    from personseg.backends.refs import KERAS_KINDS, expected
 
     # Settings left at None take bench.Settings' defaults (or Settings.quick's with --quick).
-    parser.add_argument("--weights", action="append", default=[], metavar="[NAME=]PATH",
-                        help="model to benchmark; repeatable (default: weights.h5 and weights/shallow.h5)")
+    parser.add_argument("--weights", action="append", default=[], metavar="[NAME=]FILE|pretrained:NAME",
+                        help=f"model to benchmark: {expected(KERAS_KINDS)}; repeatable "
+                             "(default: weights.h5 and weights/shallow.h5)")
     parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
                         help="fixed input sizes to rebuild/export each model at (default: 256 512)")
     parser.add_argument("--backends",
@@ -52,7 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_models(specs: list[str]) -> dict[str, Path]:
+    """--weights [NAME=]FILE|pretrained:NAME → name → Keras model file."""
     from personseg.backends.peers import PEERS
+    from personseg.backends.refs import KERAS_KINDS, parse_ref
     from personseg.errors import UserError
 
     if not specs:
@@ -62,15 +66,16 @@ def parse_models(specs: list[str]) -> dict[str, Path]:
         specs = found
     models = {}
     for spec in specs:
-        name, sep, path = spec.partition("=")
+        name, sep, model = spec.partition("=")
+        ref = parse_ref(model if sep else spec, "weights", KERAS_KINDS)
         if not sep:
-            name, path = Path(spec).name, spec
+            name = Path(spec).name if ref.kind == "file" else str(ref)
         if name in models:
             raise UserError(f"--weights {spec}: model name {name!r} given twice (use NAME=PATH)")
         if name in PEERS:
             raise UserError(f"--weights {spec}: {name!r} is a peer's name; give the model another "
                             "(NAME=PATH), peers are timed with --peers")
-        models[name] = Path(path)
+        models[name] = ref.keras_file()
     return models
 
 

@@ -6,8 +6,11 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--weights", required=True,
-                        help="model file (a run's model.h5, weights.h5, or a .keras checkpoint)")
+    from personseg.backends.refs import KERAS_KINDS, expected
+
+    parser.add_argument("--weights", required=True, metavar="FILE|pretrained:NAME",
+                        help=f"the Keras model: {expected(KERAS_KINDS)} (a run's model.h5, weights.h5, "
+                             "a .keras checkpoint)")
     parser.add_argument("--format", required=True, choices=["onnx", "tflite", "savedmodel"])
     parser.add_argument("--quantize", default="none", choices=["none", "fp16", "int8"],
                         help="fp16 weights, or int8 from --calibration photos (default: none, float32)")

@@ -8,14 +8,16 @@ import argparse
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("model")
-    from personseg.backends.peers import PEERS
+    from personseg.backends import BACKENDS
+    from personseg.backends.peers import ENV_DIR, RELATIVE_DIR
+    from personseg.backends.refs import expected
+    from personseg.pretrained import DEFAULT
 
+    g = p.add_argument_group("model")
     g.add_argument("--weights", metavar="FILE|pretrained:NAME|peer:NAME",
-                   help="model file; a packaged model (default: the packaged 'unet' model); or a "
-                        f"published model: peer:{{{','.join(PEERS)}}} "
-                        "(files in $PERSONSEG_PEERS_DIR or ../shared/weights/peers)")
-    g.add_argument("--backend", choices=["auto", "keras", "onnx", "tflite", "savedmodel"], default="auto",
+                   help=f"the model: {expected(('file', 'pretrained', 'peer'))} (default: "
+                        f"pretrained:{DEFAULT}; peer files in ${ENV_DIR} or {RELATIVE_DIR})")
+    g.add_argument("--backend", choices=["auto", *BACKENDS], default="auto",
                    help="runtime (default auto: by the model file's extension; packaged models run "
                         "their ONNX twin when onnxruntime is installed; a peer runs on its own)")
     g.add_argument("--size", type=int,

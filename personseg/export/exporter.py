@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from personseg.backends import load_backend
+from personseg.backends.refs import KERAS_KINDS, ModelRef, parse_ref
 from personseg.data.dataset_layout import spec_images
 from personseg.disk import check_writable_file, check_writable_folder
 from personseg.errors import OptionError, UserError
@@ -91,7 +92,7 @@ def _failure(out: Path, fmt: str, quantize: str, rows: list[parity.ParityRow], t
 
 
 def export_model(
-    weights: str | Path,
+    weights: str | os.PathLike | ModelRef,
     fmt: str,
     *,
     quantize: str = "none",
@@ -103,7 +104,8 @@ def export_model(
     opset: int = converters.ONNX_OPSET,
     strict: bool = True,
 ) -> ExportResult:
-    """Export `weights` and verify the file against the Keras model; see the module docstring.
+    """Export `weights` (a Keras model file or `pretrained:NAME`) and verify the file against the
+    Keras model; see the module docstring. A packaged model's export goes to the current folder.
 
     strict=False keeps a file that misses the tolerance (its rows say so): for measurements
     like the benchmark's, never for files handed to users."""
@@ -118,7 +120,8 @@ def export_model(
         raise OptionError("size", size, "a fixed size and dynamic=True exclude each other")
     if calibration_count < 1:
         raise OptionError("calibration_count", calibration_count, "must be at least 1")
-    weights = Path(weights)
+    ref = parse_ref(weights, "weights", KERAS_KINDS)
+    weights = ref.keras_file()
     model = load_keras_model(weights)
     native = square_size(model)
     if not dynamic and size is None:
@@ -136,7 +139,8 @@ def export_model(
         raise OptionError("calibration", "none", "int8 quantization needs calibration photos "
                           "(ROOT[:SPLIT]): a few hundred representative ones")
 
-    out = Path(out) if out else default_out(weights, fmt, quantize, export_size, native)
+    named = weights if ref.kind == "file" else Path(ref.label + weights.suffix)  # not into the package
+    out = Path(out) if out else default_out(named, fmt, quantize, export_size, native)
     if fmt == "savedmodel":  # found now, not after the conversion
         if out.exists() and not out.is_dir():
             raise UserError(f"{out}: exists and is a file; a SavedModel is a folder")

@@ -7,14 +7,13 @@ same input and returns comparable maps: convert to RGB, letterbox into the model
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 
 import numpy as np
 
 from personseg.backends import Backend, load_backend
+from personseg.backends.refs import ModelRef
 from personseg.errors import OptionError, UserError
 from personseg.files import as_rgb
 from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_image, unletterbox
@@ -35,46 +34,37 @@ class Segmenter:
         self.tta = tta  # also run the mirrored photo and average (twice the inference time)
 
     @classmethod
-    def from_weights(
-        cls, path: str | Path = "weights.h5", backend: str = "auto", tta: bool = False, **backend_options
+    def open(
+        cls, model: str | os.PathLike | ModelRef | None = None, backend: str = "auto", tta: bool = False,
+        **backend_options,
     ) -> Segmenter:
-        """Open a model file with the named runtime (`keras`, `onnx`, `tflite`, `savedmodel`, or
-        `auto`: by the file's extension), or a published model by name: `peer:deeplabv3-mnv2`
-        (see `personseg.backends.peers`). `tta=True` averages each prediction with that of the
-        horizontally mirrored photo."""
-        return cls(load_backend(path, backend, **backend_options), tta=tta)
+        """Any model by the name users type (`personseg.backends.refs`): a model file,
+        `pretrained:NAME` (None: the default packaged model) or `peer:NAME`. `backend`: `keras`,
+        `onnx`, `tflite`, `savedmodel`, or `auto` (a file's by its extension; a packaged model's
+        ONNX twin when ONNX Runtime is installed). `tta=True` averages each prediction with that
+        of the horizontally mirrored photo."""
+        from personseg.pretrained import DEFAULT
+
+        model = f"pretrained:{DEFAULT}" if model is None else model
+        return cls(load_backend(model, backend, **backend_options), tta=tta)
+
+    @classmethod
+    def from_weights(
+        cls, path: str | os.PathLike | ModelRef = "weights.h5", backend: str = "auto", tta: bool = False,
+        **backend_options,
+    ) -> Segmenter:
+        """`open` with the repository's `weights.h5` as the default."""
+        return cls.open(path, backend, tta=tta, **backend_options)
 
     @classmethod
     def pretrained(
         cls, name: str | None = None, backend: str = "auto", tta: bool = False, **backend_options
     ) -> Segmenter:
         """A model that ships with the package (`personseg.pretrained.MODELS`; default: the most
-        accurate). `auto` runs its ONNX twin when ONNX Runtime is installed, else Keras."""
-        from personseg.extras import INSTALL, has_tensorflow
-        from personseg.pretrained import DEFAULT, model_file
+        accurate): `open("pretrained:NAME")`."""
+        from personseg.pretrained import DEFAULT
 
-        if backend == "auto":
-            backend = "onnx" if importlib.util.find_spec("onnxruntime") else "keras"
-        if backend not in ("onnx", "keras"):
-            raise OptionError("backend", backend, "packaged models run with onnx or keras")
-        if backend == "keras" and not has_tensorflow():
-            raise OptionError("backend", backend, f"needs TensorFlow, which is not installed here; {INSTALL} "
-                              "(or leave it out: packaged models run on ONNX Runtime)")
-        path = model_file(name or DEFAULT, "onnx" if backend == "onnx" else "keras")
-        return cls.from_weights(path, backend, tta=tta, **backend_options)
-
-    @classmethod
-    def open(
-        cls, spec: str | Path | None = None, backend: str = "auto", tta: bool = False, **backend_options
-    ) -> Segmenter:
-        """Any model by the name users type: `pretrained:NAME` (or None, the default packaged
-        model), `peer:NAME`, or a model file."""
-        from personseg.pretrained import packaged_name
-
-        name = packaged_name(spec)
-        if spec is None or name is not None:
-            return cls.pretrained(name, backend=backend, tta=tta, **backend_options)
-        return cls.from_weights(spec, backend=backend, tta=tta, **backend_options)
+        return cls.open(f"pretrained:{name or DEFAULT}", backend, tta=tta, **backend_options)
 
     def predict(self, image: ImageInput) -> np.ndarray:
         """An image (uint8 H×W[×1|3|4] array, file path, file bytes or PIL image) → float32 H×W

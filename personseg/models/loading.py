@@ -143,13 +143,7 @@ def square_size(model: keras.Model) -> int | None:
 
 
 def start_from(model: keras.Model, source: str | Path) -> None:
-    """Give `model` the weights of a trained model of the same architecture: a model file or
-    `pretrained:NAME` (a packaged model)."""
-    from personseg.pretrained import model_file, packaged_name
-
-    name = packaged_name(source)
-    if name is not None:
-        source = model_file(name, "keras")
+    """Give `model` the weights of the trained model file `source` of the same architecture."""
     trained = load_keras_model(source)
     wanted = [tuple(w.shape) for w in model.weights]
     found = [tuple(w.shape) for w in trained.weights]

@@ -48,8 +48,3 @@ def model_file(name: str = DEFAULT, fmt: str = "onnx") -> Path:
         raise UserError(f"{path}: packaged model file missing (a broken install? reinstall personseg)")
     return path
 
-
-def packaged_name(spec: str | Path | None) -> str | None:
-    """NAME of a `pretrained:NAME` spec (as --weights, --init and --teacher take it), else None."""
-    prefix = "pretrained:"
-    return str(spec)[len(prefix):] if spec is not None and str(spec).startswith(prefix) else None

@@ -67,6 +67,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self._check_numbers()
+        self._check_models()
         if len(self.zoom) != 2 or not 0 < self.zoom[0] <= self.zoom[1]:
             raise OptionError("zoom", self.zoom, "expected MIN,MAX with 0 < MIN ≤ MAX")
         if not 0.0 <= self.ema < 1.0:
@@ -99,6 +100,14 @@ class TrainConfig:
             widths = getattr(self, name)
             if not widths or min(widths) < 1:
                 raise OptionError(name, ",".join(map(str, widths)), "expected widths of at least 1")
+
+    def _check_models(self) -> None:
+        """`init` and every teacher name a model (`personseg.backends.refs`), checked up front."""
+        from personseg.backends.refs import KERAS_KINDS, KINDS, parse_ref
+
+        for option, value, kinds in (("init", self.init, KERAS_KINDS), ("teacher", self.teacher, KINDS)):
+            for ref in [value] if isinstance(value, str) else value or []:
+                parse_ref(ref, option, kinds)
 
     def model_options(self) -> dict:
         """Keyword arguments of the model builder that this config selects."""

@@ -27,6 +27,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from personseg.backends.refs import KERAS_KINDS, parse_ref
 from personseg.data import pipeline as data_lib
 from personseg.data.integrity import decode_failure
 from personseg.disk import check_writable_folder, remove_stale_temps, write_error
@@ -122,7 +123,7 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
             options["encoder_weights"] = None
         model = build_model(config.model, (None, None, 3), **options)
         if config.init and not resume:  # a resumed run's weights come from its checkpoint
-            start_from(model, config.init)
+            start_from(model, parse_ref(config.init, "init", KERAS_KINDS).keras_file())
         if config.bn_momentum is not None:  # the trainable (decoder) BatchNorms; the encoder's are frozen
             for layer in model.layers:
                 if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from personseg.backends.refs import parse_ref
 from personseg.errors import OptionError, UserError
 from personseg.files import read_rgb, write_image
 from personseg.progress import progress_bar
@@ -24,8 +25,7 @@ from personseg.progress import progress_bar
 def teacher_name(teacher: str) -> str:
     """A folder-safe name for a teacher spec (`peer:deeplabv3-mnv2`, `pretrained:unet`,
     `runs/a/model.h5`)."""
-    named = teacher.startswith(("peer:", "pretrained:"))
-    stem = teacher.split(":", 1)[1] if named else Path(teacher).stem
+    stem = parse_ref(teacher, "teacher").label
     digest = hashlib.sha1(teacher.encode()).hexdigest()[:8]
     return f"{stem}-{digest}"
 
@@ -48,8 +48,9 @@ def teacher_maps(images: list[Path], teacher: str, cache_dir: str | os.PathLike,
     maps = {image: cache_file(cache_dir, image) for image in unique}
     todo = [image for image, path in maps.items() if not path.is_file()]
     if todo:
+        ref = parse_ref(teacher, "teacher")  # a bad name is worded for --teacher
         try:
-            seg = Segmenter.open(teacher)
+            seg = Segmenter.open(ref)
         except UserError as exc:
             raise OptionError("teacher", teacher, f"cannot open the teacher ({exc})") from None
         bar = progress_bar(total=len(todo), desc="teacher maps", unit="img", disable=not progress)
