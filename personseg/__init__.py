@@ -15,6 +15,7 @@ _LAZY = {
     "TrainConfig": "personseg.training.config",
     "train": "personseg.training.loop",
     "build_model": "personseg.models",
+    "remove": "personseg.inference.remove",  # rembg-style one-call cut-out
 }
 
 
@@ -32,4 +33,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'personseg' has no attribute {name!r}")
 
 
-__all__ = ["Segmenter", "TrainConfig", "train", "build_model", "__version__"]
+__all__ = ["Segmenter", "TrainConfig", "train", "build_model", "remove", "__version__"]

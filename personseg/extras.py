@@ -8,7 +8,8 @@ from deep inside Keras.
 
 from __future__ import annotations
 
-import importlib.util
+import sys
+from importlib.machinery import PathFinder
 
 from personseg.errors import UserError
 
@@ -27,8 +28,10 @@ class MissingExtra(UserError, ModuleNotFoundError):
 
 
 def has_tensorflow() -> bool:
-    """True when TensorFlow and Keras can be imported (without importing them)."""
-    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "keras"))
+    """True when TensorFlow and Keras can be imported (without importing them). Asks the path
+    finder directly: `personseg.quiet`'s import hook must stay armed for the real import."""
+    return all(name in sys.modules or PathFinder.find_spec(name) is not None
+               for name in ("tensorflow", "keras"))
 
 
 def require_tensorflow(what: str) -> None:

@@ -142,19 +142,28 @@ def atomic_path(path: str | os.PathLike, durable: bool = False, suffix: str | No
             tmp_path.unlink()
 
 
-def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -> None:
-    """Atomically write an RGB, RGBA or single-channel uint8 image (format from the extension)."""
-    path = Path(path)
+def encode_image(image: np.ndarray, suffix: str = ".png", quality: int = 95) -> bytes:
+    """An RGB, RGBA or single-channel uint8 (or uint16) image as the bytes of a `suffix` file."""
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     elif image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
-    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if path.suffix.lower() in (".jpg", ".jpeg") else []
-    ok, encoded = cv2.imencode(path.suffix, image, params)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if suffix.lower() in (".jpg", ".jpeg") else []
+    ok, encoded = cv2.imencode(suffix, image, params)
     if not ok:
-        raise UserError(f"{path}: could not encode image")
+        raise UserError(f"could not encode a {suffix} image")
+    return encoded.tobytes()
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -> None:
+    """Atomically write an RGB, RGBA or single-channel uint8 image (format from the extension)."""
+    path = Path(path)
+    try:
+        encoded = encode_image(image, path.suffix, quality)
+    except UserError:
+        raise UserError(f"{path}: could not encode image") from None
     with atomic_path(path) as tmp:
-        tmp.write_bytes(encoded.tobytes())  # a short write raises OSError with its errno
+        tmp.write_bytes(encoded)  # a short write raises OSError with its errno
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

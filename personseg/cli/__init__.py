@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("train", "train a shallow encoder-decoder or a U-Net"),
     "evaluate": ("evaluate", "score a model against COCO annotations or prepared masks"),
     "predict": ("predict", "segment images, folders, globs and videos"),
+    "cutout": ("cutout", "one photo to one picture, file to file (- for stdin/stdout); default: the cut-out"),
     "grid": ("grid", "input | prediction | threshold | ground-truth result grids"),
     "curves": ("curves", "plot training curves from a run folder"),
     "export": ("export", "export a model to ONNX, TFLite or SavedModel"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from personseg.cli.options import add_look_arguments, add_model_arguments, load_segmenter
+from personseg.errors import UserError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -12,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="image files, folders (searched recursively for images), glob patterns "
                         "(quote them, e.g. 'photos/**/*.jpg'), video files")
     add_model_arguments(p)
-    p.add_argument("--out", required=True, help="output folder (created)")
+    p.add_argument("-o", "--out", metavar="DIR", help="output folder (created; required)")
     p.add_argument("--save", default="mask,overlay",
                    help="comma-separated outputs: mask,alpha,probs,overlay,cutout,blur,replace "
                         "(default: mask,overlay); alpha: 8-bit alpha PNG, probs: 16-bit PNG "
@@ -31,12 +33,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="videos: also write every frame's mask as <name>_frames/NNNNNN_mask.png")
 
 
+def _file_to_file_hint(inputs: list[str]) -> str:
+    """`predict in.jpg out.png` is how rembg is called: point at the command that does that."""
+    from personseg.files import is_image_file
+
+    if len(inputs) == 2 and is_image_file(inputs[1]) and not Path(inputs[1]).exists():
+        return f"; for one picture in a file: personseg cutout {inputs[0]} {inputs[1]}"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
     from personseg.inference.outputs import parse_kinds
     from personseg.inference.predict import run_predict
 
+    if args.out is None:
+        raise UserError(f"--out: give the output folder (--out DIR){_file_to_file_hint(args.inputs)}")
     kinds = parse_kinds(args.save)
     seg = load_segmenter(args)
     report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,

@@ -11,6 +11,7 @@ Inputs are found by `inputs`, named by `outputs`, videos run through `video`.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -40,18 +41,24 @@ class Report:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    out: Path | None = None  # the folder the outputs went to
 
     def fail(self, message: str) -> None:
         self.failures.append(message)
         tqdm.write(f"warning: {message} (skipped)", file=sys.stderr)
 
     def summary(self) -> str:
-        done = self.images + self.frames
-        rate = done / self.seconds if self.seconds > 0 else 0.0
-        parts = [plural(self.images, "image")]
+        """One line: what was done, how fast (images/s for photos, frames/s for videos) and where
+        the outputs are: `2 images in 0.4 s (5.0 images/s) -> out/`."""
+        parts = [plural(self.images, "image")] if self.images or not self.videos else []
         if self.videos:
             parts.append(f"{plural(self.videos, 'video')} ({plural(self.frames, 'frame')})")
-        text = f"{', '.join(parts)} in {self.seconds:.1f} s ({rate:.1f} images/s)"
+        text = f"{', '.join(parts)} in {self.seconds:.1f} s"
+        if self.seconds > 0 and bool(self.images) != bool(self.frames):
+            done, unit = (self.images, "images") if self.images else (self.frames, "frames")
+            text += f" ({done / self.seconds:.1f} {unit}/s)"
+        if self.out is not None:
+            text += f" -> {self.out}{os.sep}"
         if self.skipped:
             text += f"; {self.skipped} skipped (outputs exist; --overwrite redoes them)"
         if self.failures:
@@ -77,7 +84,7 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
     if batch_size < 1:
         raise OptionError("batch_size", batch_size, "must be at least 1")
     out_dir = Path(out_dir)
-    report = Report()
+    report = Report(out=out_dir)
     found = collect_inputs(inputs, out_dir)
     for failure in found.failures:
         report.fail(failure)
