@@ -39,7 +39,7 @@ def test_notebook_is_committed_without_outputs_title_first_then_plain_parameters
     first_data = next(i for i, cell in enumerate(code) if "prepare_sample" in cell.source)
     assert any("Segmenter.pretrained()" in cell.source for cell in code[:first_data])
     source = "\n".join(lines)
-    for call in ('build_model("shallow"', "encoder_weights=None", "evaluate(", "Segmenter",
+    for call in ('init=f"pretrained:{name}"', 'encoder_weights="none"', "evaluate(", "Segmenter",
                  "describe(model", "quiet()", "choose_recipe(RECIPE", "recipe_config("):
         assert call in source, call
     assert "personseg train" in "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -62,7 +62,7 @@ def test_notebook_runs_end_to_end_on_tiny_data_with_nothing_on_stderr(tmp_path):
     assert re.search(r"\d GPU\(s\): recipe '(cpu|gpu)'", text)
     assert f"shipped model: {weights}" in text and "of pixels are person" in text
     assert ":train: 6 image/mask pairs" in text and ":val: 4 image/mask pairs" in text
-    assert "shallow: " in text and "M multiply-adds at 32×32" in text  # describe()
+    assert "pretrained:shallow (" in text and "M multiply-adds at 32×32" in text  # describe()
     assert "Model: " not in text  # no full summary() tables unless SHOW_FULL_SUMMARY
     assert re.search(r"^2/2 - \d+s - ", text, re.M)  # one line per epoch (verbose=2)
     assert "IoU (pooled)" in text and "images: 4 (3 with people, 1 without)" in text
@@ -80,7 +80,7 @@ def test_without_weights_h5_the_packaged_copy_runs_and_without_data_the_rest_ski
     nb = run_notebook(tmp_path, tmp_path / "absent.h5", data=tmp_path / "no-data")
     text = outputs_text(nb)
     assert "absent.h5 is not here: using the package's copy of the same model" in text
-    assert "of pixels are person" in text and "MobileNetV2 1.0 (weights.h5): " in text
+    assert "of pixels are person" in text and "pretrained:unet (the most accurate shipped model" in text
     assert "No COCO files to prepare" in text and 'set DOWNLOAD = "yes"' in text
     assert png_count(nb) == 1 and stderr_outputs(nb) == []
     assert not (tmp_path / "run").exists()

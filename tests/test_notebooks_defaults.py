@@ -76,7 +76,7 @@ def test_both_notebooks_run_with_their_defaults_without_shared(tmp_path):
     model_nb = execute(here / NOTEBOOKS[1], here, {}, timeout=300)
     text = outputs_text(model_nb)
     assert "shipped model: weights.h5" in text and "of pixels are person" in text  # quick inference
-    assert "unet, MobileNetV2 1.0 (weights.h5): " in text  # the architectures
+    assert "pretrained:unet (the most accurate shipped model" in text  # the architectures
     assert "No COCO files to prepare data/coco-sample" in text
     assert png_count(model_nb) == 1 and stderr_outputs(model_nb) == []
     assert not (here / "runs").exists()

@@ -1,5 +1,7 @@
 """The pretrained models that ship inside the package, so `pip install personseg` can segment from
-any folder: each as a plain Keras `.h5` and its parity-checked ONNX twin (`personseg export`).
+any folder: each as a plain Keras `.h5`, its parity-checked ONNX twin (`personseg export`) and
+its build options (`NAME.json`: the `TrainConfig` architecture fields it was built with, so
+`train --init pretrained:NAME` needs no model flags; a test builds them and compares the file).
 
     Segmenter.pretrained()            # the default model, ONNX Runtime when installed
     Segmenter.pretrained("fast")      # another one by name
@@ -12,6 +14,7 @@ The repository keeps the same files where the notebooks and recipes expect them 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,11 +35,12 @@ MODELS = {
     "shallow": PretrainedModel("shallow", "the seed's shallow encoder-decoder", "weights/shallow.h5"),
 }
 DEFAULT = "unet"
-SUFFIX = {"keras": ".h5", "onnx": ".onnx"}
+SUFFIX = {"keras": ".h5", "onnx": ".onnx", "build": ".json"}
 
 
 def model_file(name: str = DEFAULT, fmt: str = "onnx") -> Path:
-    """The packaged file of model `name` in `fmt` ("keras" → .h5, "onnx" → .onnx). An unknown
+    """The packaged file of model `name` in `fmt` ("keras" → .h5, "onnx" → .onnx, "build" → its
+    build options, .json). An unknown
     name is a UserError naming it as users type it (`pretrained:NAME`, whichever flag took it)."""
     if name not in MODELS:
         known = ", ".join(f"pretrained:{known}" for known in MODELS)
@@ -48,3 +52,7 @@ def model_file(name: str = DEFAULT, fmt: str = "onnx") -> Path:
         raise UserError(f"{path}: packaged model file missing (a broken install? reinstall personseg)")
     return path
 
+
+def build_options(name: str) -> dict:
+    """The `TrainConfig` architecture fields packaged model `name` was built with."""
+    return json.loads(model_file(name, "build").read_text())

@@ -15,57 +15,99 @@ from personseg.errors import OptionError, UserError
 
 # Where the decoder stops when the config does not say: the fastest setting that still meets
 # the accuracy target (README, "Training"); full-resolution decoder stages cost more CPU time
-# than the whole MobileNetV2 encoder.
+# than the whole MobileNetV2 encoder. Its keys are the architectures (`models.BUILDERS`).
 DEFAULT_OUTPUT_STRIDE = {"unet": 4, "shallow": 2}
+
+
+def _field(default=None, help: str = "", *, factory=None, required: bool = False, group: str = "training",
+           **meta):
+    """A field with what `personseg train` shows for it: `help`, its flag `group`, and optional
+    `choices` (checked here too), `metavar`, `hidden`, `arch` (a build option: the architecture)."""
+    meta = {"help": help, "group": group, **meta}
+    if required:
+        return field(metadata=meta)
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _arch(default=None, help: str = "", arch: bool = True, **meta):
+    return _field(default, help, group="model", arch=arch, **meta)
 
 
 @dataclass
 class TrainConfig:
-    data: list[str]
-    val: list[str]
-    out: str
-    model: str = "unet"
-    size: int = 256
-    batch_size: int = 8
-    epochs: int = 30
-    steps_per_epoch: int | None = None
-    lr: float = 1e-3
-    encoder_lr_multiplier: float = 0.1
-    warmup_epochs: float = 1.0
-    weight_decay: float = 1e-4
-    loss: str = "bce_dice"
-    patience: int = 0
-    seed: int = 0
-    mixed_precision: str = "none"
-    distribute: str = "none"
-    cpu_devices: int = 0
-    deterministic: bool = False
-    # fine-tuning: start from a trained model of the same architecture (file or `pretrained:NAME`)
-    init: str | None = None
+    """Every training option; field metadata says how `personseg train` offers it. `arch` fields
+    are the build options a model file carries (`build_options`); the defaults build the
+    shipped U-Net (`personseg/pretrained/unet.json`)."""
+
+    data: list[str] = _field(help="training roots (prepared layout or flat images/ + masks/); split defaults "
+                             "to 'train' when the root has one; weight = sampling weight",
+                             metavar="ROOT[:SPLIT][@WEIGHT]", group="data", required=True)
+    val: list[str] = _field(help="validation roots (split defaults to 'val'); best checkpoint is chosen "
+                            "on these", metavar="ROOT[:SPLIT]", group="data", required=True)
+    out: str = _field(help="run folder (created; must be new unless --resume)", group="data", required=True)
+    model: str = _arch("unet", choices=tuple(DEFAULT_OUTPUT_STRIDE))
+    size: int = _field(256, "training crop size (multiple of 32)")
+    batch_size: int = _field(8)
+    epochs: int = _field(30, "with --resume, a new total (the LR schedule is rescaled to it)")
+    steps_per_epoch: int | None = _field(None, "default: training images / batch size")
+    lr: float = _field(1e-3, "peak learning rate (after warm-up)")
+    encoder_lr_multiplier: float = _field(0.1, "pretrained-encoder learning rate = lr × this")
+    warmup_epochs: float = _field(1.0)
+    weight_decay: float = _field(1e-4)
+    loss: str = _field("bce_dice", choices=("bce_dice", "bce", "dice", "focal"))  # training.losses.LOSSES
+    patience: int = _field(0, "early stopping on val IoU (0 = off)")
+    seed: int = _field(0)
+    mixed_precision: str = _field("none", "float16 on GPUs; bfloat16 on CPUs/TPUs that support it",
+                                  choices=("none", "float16", "bfloat16"))
+    distribute: str = _field("none", "mirrored = tf.distribute.MirroredStrategy over all GPUs; multiworker = "
+                             "MultiWorkerMirroredStrategy over the machines in TF_CONFIG (run the same "
+                             "command on each; docs/training.md)",
+                             choices=("none", "mirrored", "multiworker"))
+    cpu_devices: int = _field(0, hidden=True)
+    deterministic: bool = _field(False, "TF op determinism (bit-exact reruns and resumes; slower)")
+    # fine-tuning: start from a trained model (file or `pretrained:NAME`); its architecture comes along
+    init: str | None = _arch(None, "fine-tune: start from this trained model's weights; a packaged model "
+                             "or a run's model file brings its own architecture (no model flags needed)",
+                             metavar="FILE|pretrained:NAME", arch=False)
     # distillation: a teacher (model file, `pretrained:NAME` or `peer:NAME`) and its weight in the target
-    teacher: str | None = None
-    teacher_weight: float = 0.5
-    teacher_cache: str | None = None  # default: <out>/teacher_maps/<teacher name>
+    teacher: str | None = _field(None, "distil from this model's person probabilities (computed once, "
+                                 "cached)", metavar="FILE|pretrained:NAME|peer:NAME")
+    teacher_weight: float = _field(0.5, "weight of the teacher's soft map in the target (0-1; the rest is "
+                                   "ground truth)")
+    teacher_cache: str | None = _field(None, "where teacher maps are cached (default: RUN/teacher_maps); "
+                                       "share it between runs", metavar="DIR")
     # augmentation: random scale range of the letterboxed photo, share of copy-pasted samples
-    zoom: list[float] = field(default_factory=lambda: [0.6, 1.6])
-    copy_paste: float = 0.0
+    zoom: list[float] = _field(help="random scale range of the letterboxed photo", metavar="MIN,MAX",
+                               factory=lambda: [0.6, 1.6])
+    copy_paste: float = _field(0.0, "share of samples that get another sample's people pasted in (0-1)",
+                               metavar="P")
     # stability: EMA of the weights (validation and checkpoints use it; 0 = off), decoder BatchNorm
     # momentum (None: the builders' 0.9, quick to adapt but noisy at small batches)
-    ema: float = 0.0
-    bn_momentum: float | None = None
+    ema: float = _field(0.0, "keep an exponential moving average of the weights (e.g. 0.999) and validate "
+                        "and checkpoint with it (0 = off)", metavar="MOMENTUM")
+    bn_momentum: float | None = _field(None, "momentum of the decoder's BatchNorm statistics (default: the "
+                                       "builders' 0.9)", metavar="M")
     # architecture
-    encoder: str = "mobilenetv2"
-    encoder_alpha: float = 0.5
-    encoder_weights: str = "imagenet"
-    depth: int = 4
-    base_filters: int = 32
-    separable: bool = True
-    upsampling: str = "bilinear"
-    output_stride: int | None = None  # None: the model's default, DEFAULT_OUTPUT_STRIDE
-    decoder_filters: list[int] = field(default_factory=lambda: [128, 64, 48, 32, 16])
-    shallow_filters: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
+    encoder: str = _arch("mobilenetv2", choices=("none", "mobilenetv2"))
+    encoder_alpha: float = _arch(1.0, "MobileNetV2 width", choices=(0.35, 0.5, 0.75, 1.0, 1.3, 1.4))
+    encoder_weights: str = _arch("imagenet", "imagenet | PATH to a .h5 | none", arch=False)
+    depth: int = _arch(4, "U-Net levels (encoder none)")
+    base_filters: int = _arch(32, "U-Net first-level width (encoder none)")
+    separable: bool = _arch(True, "plain instead of depthwise-separable convolutions (U-Net decoder; "
+                            "shallow: all but the stem)")
+    upsampling: str = _arch("bilinear", choices=("bilinear", "transpose"))
+    output_stride: int | None = _arch(None, "stride at which the decoder stops; logits are upsampled "
+                                      "bilinearly to full size (default: 4 for unet, 2 for shallow; 1 = "
+                                      "full-resolution decoder)", choices=(1, 2, 4))
+    decoder_filters: list[int] = _arch(help="decoder widths from stride 16 to 1 (MobileNetV2 encoder)",
+                                       factory=lambda: [128, 64, 48, 32, 16])
+    shallow_filters: list[int] = _arch(help="shallow model widths, stem first",
+                                       factory=lambda: [16, 32, 64, 128])
 
     def __post_init__(self) -> None:
+        self._check_choices()
         self._check_numbers()
         self._check_models()
         if len(self.zoom) != 2 or not 0 < self.zoom[0] <= self.zoom[1]:
@@ -82,6 +124,13 @@ class TrainConfig:
             if self.model not in DEFAULT_OUTPUT_STRIDE:
                 raise OptionError("model", self.model, "choose shallow or unet")
             self.output_stride = DEFAULT_OUTPUT_STRIDE[self.model]
+
+    def _check_choices(self) -> None:
+        """Every field with `choices` in its metadata holds one of them (None: the default)."""
+        for f in dataclasses.fields(self):
+            value, choices = getattr(self, f.name), f.metadata.get("choices")
+            if choices and value is not None and value not in choices:
+                raise OptionError(f.name, value, f"choose from {', '.join(map(str, choices))}")
 
     def _check_numbers(self) -> None:
         """Every number a run uses, checked when the config is made: before anything is written."""
@@ -126,6 +175,29 @@ class TrainConfig:
             return options
         raise OptionError("model", self.model, "choose shallow or unet")
 
+    def build_options(self) -> dict:
+        """The architecture fields this config's model uses: what a model file's JSON carries
+        (`personseg/pretrained/NAME.json`, a run's config.json)."""
+        used = {"model", "separable", "upsampling", "output_stride"}
+        if self.model == "shallow":
+            used.add("shallow_filters")
+        elif self.encoder == "none":
+            used |= {"encoder", "depth", "base_filters"}
+        else:
+            used |= {"encoder", "encoder_alpha", "decoder_filters"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in used}
+
+    @classmethod
+    def for_run(cls, **fields) -> TrainConfig:
+        """A new run's config from the fields given. With `init`, the build options come from the
+        model it names (`build_options_of`): a field given here must agree with them."""
+        built = build_options_of(fields["init"]) if fields.get("init") else {}
+        for name, value in built.items():
+            if fields.get(name, value) != value:
+                raise OptionError(name, fields[name], f"{fields['init']} was built with {value}; leave "
+                                  "the model options out with init")
+        return cls(**{**built, **fields})
+
     def _common_options(self) -> dict:
         """Options both builders take."""
         return {
@@ -164,3 +236,17 @@ class TrainConfig:
             raise UserError(f"{path}: {exc}") from None
         except (TypeError, ValueError) as exc:  # a field missing or of the wrong type
             raise UserError(f"{path}: not a valid run config ({exc})") from None
+
+
+def build_options_of(model: str) -> dict:
+    """The build options a model carries: a packaged model's own JSON (`pretrained:NAME`), or a
+    run's config.json beside a model file; {} when the file has none."""
+    from personseg.backends.refs import KERAS_KINDS, parse_ref
+
+    ref = parse_ref(model, "init", KERAS_KINDS)
+    if ref.kind == "pretrained":
+        from personseg.pretrained import build_options
+
+        return build_options(ref.name)
+    run_config = Path(ref.name).parent / "config.json"
+    return TrainConfig.load(run_config).build_options() if run_config.is_file() else {}

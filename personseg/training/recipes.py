@@ -66,4 +66,4 @@ def recipe_config(recipe: Recipe, data: list[str], val: list[str], out: str, gpu
     unknown = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
     if unknown:
         raise OptionError("overrides", unknown[0], "not a TrainConfig field")
-    return TrainConfig(data=data, val=val, out=out, **{**fields, **overrides})
+    return TrainConfig.for_run(data=data, val=val, out=out, **{**fields, **overrides})

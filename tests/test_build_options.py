@@ -1,0 +1,83 @@
+"""Shipped models know their own architecture: each packaged model's build options
+(`personseg/pretrained/NAME.json`) build exactly the network in its file, `train --init` takes
+them from there (no model flags), and TrainConfig's defaults build the shipped U-Net."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from personseg.errors import OptionError
+from personseg.pretrained import MODELS, build_options, model_file
+from personseg.training.config import TrainConfig, build_options_of
+
+
+def config(**fields) -> TrainConfig:
+    return TrainConfig(**{"data": ["d"], "val": ["v"], "out": "run", **fields})
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_build_options_build_the_network_in_the_file(name):
+    """Fails when a shipped .h5 is replaced by another architecture without its NAME.json."""
+    from personseg.models import build_model
+    from personseg.models.loading import load_keras_model, square_size
+
+    trained = load_keras_model(model_file(name, "keras"))
+    built = config(encoder_weights="none", **build_options(name))
+    assert built.build_options() == build_options(name), f"{name}.json: missing or extra fields"
+    size = square_size(trained)
+    model = build_model(built.model, (size, size, 3), **built.model_options())
+    wanted = [tuple(w.shape) for w in trained.weights]
+    assert [tuple(w.shape) for w in model.weights] == wanted, (
+        f"personseg/pretrained/{name}.json does not build {model_file(name, 'keras')}: "
+        "write the options the new file was built with")
+
+
+def test_train_config_defaults_build_the_shipped_unet():
+    assert config().build_options() == build_options("unet")
+
+
+def parse_train(*argv) -> TrainConfig:
+    from personseg.cli import train as cli_train
+
+    parser = argparse.ArgumentParser()
+    cli_train.add_arguments(parser)
+    return cli_train.config_from_args(parser.parse_args(["--data", "d", "--val", "v", "--out", "r", *argv]))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_init_brings_the_architecture_of_a_packaged_model(name):
+    assert parse_train("--init", f"pretrained:{name}").build_options() == build_options(name)
+
+
+def test_a_model_flag_that_contradicts_init_is_named():
+    with pytest.raises(OptionError) as info:
+        parse_train("--init", "pretrained:fast", "--encoder-alpha", "1.0")
+    assert info.value.flag_message().startswith("--encoder-alpha 1.0: pretrained:fast was built with 0.35")
+    assert parse_train("--init", "pretrained:fast", "--encoder-alpha", "0.35", "--lr", "2e-4").lr == 2e-4
+
+
+def test_a_run_model_file_brings_its_runs_architecture(tmp_path):
+    config(model="shallow", shallow_filters=[4, 8], out=str(tmp_path)).save(tmp_path / "config.json")
+    assert build_options_of(str(tmp_path / "model.h5")) == {
+        "model": "shallow", "separable": True, "upsampling": "bilinear", "output_stride": 2,
+        "shallow_filters": [4, 8]}
+    assert build_options_of(str(tmp_path / "elsewhere" / "x.h5")) == {}
+
+
+def test_choices_are_the_registries():
+    """TrainConfig's choices (what `personseg train` offers, without importing Keras) are the
+    registries' names."""
+    import dataclasses
+
+    from personseg.models import BUILDERS
+    from personseg.models.encoders import MOBILENETV2_ALPHAS
+    from personseg.training.losses import LOSSES
+
+    choices = {f.name: f.metadata.get("choices") for f in dataclasses.fields(TrainConfig)}
+    assert set(choices["model"]) == set(BUILDERS)
+    assert set(choices["loss"]) == set(LOSSES)
+    assert tuple(choices["encoder_alpha"]) == MOBILENETV2_ALPHAS
+    with pytest.raises(OptionError, match="loss='hinge': choose from bce_dice"):
+        config(loss="hinge")
