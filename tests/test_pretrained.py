@@ -15,7 +15,7 @@ import pytest
 from personseg.errors import OptionError, UserError
 from personseg.inference.sample_photos import sample_images
 from personseg.inference.segmenter import Segmenter
-from personseg.pretrained import MODELS, model_file
+from personseg.pretrained import MODELS, SUFFIX, model_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,39 @@ def sha256(path: Path) -> str:
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_packaged_keras_file_is_the_repository_file(name):
-    assert sha256(model_file(name, "keras")) == sha256(REPO / MODELS[name].repo_file)
+    """In a checkout, the package's .h5 is a link to the repository's file: one file to replace."""
+    packaged = model_file(name, "keras")
+    assert packaged.is_symlink() and packaged.resolve() == (REPO / MODELS[name].repo_file).resolve()
+
+
+def test_git_stores_each_weights_file_once():
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(["git", "ls-files", "-s"], cwd=REPO, capture_output=True, text=True,
+                            check=True).stdout.splitlines()
+    blobs: dict[str, list[str]] = {}
+    for line in listed:
+        mode, blob, _, path = line.split(maxsplit=3)
+        if mode != "120000" and path.endswith((".h5", ".keras", ".onnx", ".tflite")):
+            blobs.setdefault(blob, []).append(path)
+    assert not [paths for paths in blobs.values() if len(paths) > 1]
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_each_packaged_file_whole(tmp_path):
+    """The links become the files themselves in the wheel, with the ONNX twins and build options."""
+    import zipfile
+
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+                           str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("personseg-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        for name, model in MODELS.items():
+            for fmt, suffix in SUFFIX.items():
+                member = archive.read(f"personseg/pretrained/{name}{suffix}")
+                packaged = REPO / model.repo_file if fmt == "keras" else model_file(name, fmt)
+                assert hashlib.sha256(member).hexdigest() == sha256(packaged), (name, fmt)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

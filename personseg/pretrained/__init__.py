@@ -8,8 +8,10 @@ its build options (`NAME.json`: the `TrainConfig` architecture fields it was bui
     personseg predict photo.jpg --out out                     # the same default on the CLI
     personseg predict photo.jpg --weights pretrained:fast --out out
 
-The repository keeps the same files where the notebooks and recipes expect them (`weights.h5`,
-`weights/*.h5`); a test checks the packaged copies are byte-identical.
+Each `.h5` is stored once, where the notebooks and recipes expect it (`weights.h5`,
+`weights/*.h5`); in a checkout the package's `NAME.h5` is a link to it, and building the wheel
+copies the file itself in (tested). Replacing a shipped model is a change of that one `.h5`, its
+ONNX twin here and, if the architecture changed, `NAME.json` (a test builds it and compares).
 """
 
 from __future__ import annotations
