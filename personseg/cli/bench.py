@@ -11,8 +11,9 @@ DEFAULT_WEIGHTS = ("weights.h5", "weights/shallow.h5")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from personseg.backends.peers import PEERS
+    from personseg.backends.peers import ENV_DIR, PEERS, RELATIVE_DIR
     from personseg.backends.refs import KERAS_KINDS, expected
+    from personseg.bench.settings import DEFAULT_VARIANTS, VARIANTS
 
     # Settings left at None take bench.Settings' defaults (or Settings.quick's with --quick).
     parser.add_argument("--weights", action="append", default=[], metavar="[NAME=]FILE|pretrained:NAME",
@@ -21,9 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
                         help="fixed input sizes to rebuild/export each model at (default: 256 512)")
     parser.add_argument("--backends",
-                        help="comma-separated from: keras, onnx, onnx-fp16, onnx-int8, tflite, tflite-fp16, "
-                             "tflite-int8 (default: keras,onnx,onnx-int8,tflite,tflite-int8; int8 needs "
-                             "--calibration)")
+                        help=f"comma-separated from: {', '.join(VARIANTS)} (default: "
+                             f"{','.join(DEFAULT_VARIANTS)}; int8 needs --calibration)")
     parser.add_argument("--runs", type=int, help="timed batch-1 runs (default: 50)")
     parser.add_argument("--warmup", type=int, help="untimed runs first (default: 10)")
     parser.add_argument("--batch", type=int, help="throughput batch size (default: 32)")
@@ -41,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="published models to time alongside, each at its own input size "
                              f"(from: {', '.join(PEERS)}; default: every one whose file is found)")
     parser.add_argument("--peers-dir", metavar="DIR",
-                        help="folder holding the peer files (default: $PERSONSEG_PEERS_DIR, else "
-                             "../shared/weights/peers from here or from the repository)")
+                        help=f"folder holding the peer files (default: ${ENV_DIR}, else {RELATIVE_DIR} "
+                             "from here)")
     parser.add_argument("--fetch-mediapipe", action="store_true",
                         help="first download mediapipe's wheel with pip and extract its .tflite to the cache "
                              "(where the mediapipe-selfie peer is found too)")

@@ -7,12 +7,13 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from personseg.backends.refs import KERAS_KINDS, expected
+    from personseg.export import FORMATS, QUANTIZATIONS
 
     parser.add_argument("--weights", required=True, metavar="FILE|pretrained:NAME",
                         help=f"the Keras model: {expected(KERAS_KINDS)} (a run's model.h5, weights.h5, "
                              "a .keras checkpoint)")
-    parser.add_argument("--format", required=True, choices=["onnx", "tflite", "savedmodel"])
-    parser.add_argument("--quantize", default="none", choices=["none", "fp16", "int8"],
+    parser.add_argument("--format", required=True, choices=FORMATS)
+    parser.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
                         help="fp16 weights, or int8 from --calibration photos (default: none, float32)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--size", type=int, help="fixed N×N input (default: the model's own fixed size)")

@@ -36,8 +36,10 @@ def load_segmenter(args: argparse.Namespace):
 
 def add_look_arguments(p: argparse.ArgumentParser) -> None:
     """How cut-outs, blurred and replaced backgrounds look (predict, serve)."""
+    from personseg.inference.edges import EDGES
+
     g = p.add_argument_group("look of cutout, blur and replace")
-    g.add_argument("--edges", choices=["sharp", "soft", "refined"], default="refined",
+    g.add_argument("--edges", choices=EDGES, default="refined",
                    help="alpha edge: sharp (0/1 mask), soft (probability ramp), refined (soft, "
                         "snapped to the photo's edges by a guided filter; default)")
     g.add_argument("--background", default="white", metavar="COLOR|IMAGE",

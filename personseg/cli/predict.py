@@ -15,10 +15,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(quote them, e.g. 'photos/**/*.jpg'), video files")
     add_model_arguments(p)
     p.add_argument("-o", "--out", metavar="DIR", help="output folder (created; required)")
+    from personseg.inference.render import KINDS
+
     p.add_argument("--save", default="mask,overlay",
-                   help="comma-separated outputs: mask,alpha,probs,overlay,cutout,blur,replace "
-                        "(default: mask,overlay); alpha: 8-bit alpha PNG, probs: 16-bit PNG "
-                        "(probability × 65535)")
+                   help=f"comma-separated outputs: {','.join(KINDS)} (default: mask,overlay); alpha: "
+                        "8-bit alpha PNG, probs: 16-bit PNG (probability × 65535)")
     p.add_argument("--threshold", type=float, default=0.5, help="person if probability ≥ this")
     add_look_arguments(p)
     p.add_argument("--batch-size", type=int, default=8)

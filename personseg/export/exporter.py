@@ -24,13 +24,11 @@ from personseg.backends.refs import KERAS_KINDS, ModelRef, parse_ref
 from personseg.data.dataset_layout import spec_images
 from personseg.disk import check_writable_file, check_writable_folder
 from personseg.errors import OptionError, UserError
-from personseg.export import converters, parity
+from personseg.export import FORMATS, QUANTIZATIONS, converters, parity
 from personseg.files import atomic_path, read_rgb
 from personseg.inference.sample_photos import sample_images
 from personseg.models.loading import at_size, load_keras_model, square_size
 
-FORMATS = ("onnx", "tflite", "savedmodel")
-QUANTIZATIONS = ("none", "fp16", "int8")
 SUFFIX = {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": "_savedmodel"}
 DEFAULT_DYNAMIC_CHECK_SIZE = 256  # a dynamic model is checked at this size and at +64 px
 VERIFY_CALIBRATION_IMAGES = 4

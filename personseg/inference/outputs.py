@@ -61,7 +61,7 @@ def output_names(paths: list[Path]) -> list[str]:
 
 
 def output_path(out_dir: Path, item: Item, kind: str) -> Path:
-    return out_dir / f"{item.name}_{kind}{'.mp4' if item.video else KINDS[kind]}"
+    return out_dir / f"{item.name}_{kind}{'.mp4' if item.video else KINDS[kind].suffix}"
 
 
 def frames_dir(out_dir: Path, item: Item) -> Path:

@@ -15,8 +15,9 @@ Every compositing function takes a bool mask (the old 0/255 look) or a float alp
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -27,9 +28,6 @@ from personseg.inference.edges import EDGES, alpha_image, alpha_matte, probabili
 
 OVERLAY_COLOR = (255, 40, 120)  # magenta-pink: rare in photos, readable on skin and sky
 
-# kind -> file extension of the still-image output
-KINDS: dict[str, str] = {"mask": ".png", "alpha": ".png", "probs": ".png", "overlay": ".jpg",
-                         "cutout": ".png", "blur": ".jpg", "replace": ".jpg"}
 DEFAULT_BACKGROUND = (255, 255, 255)
 
 # a colour (RGB 0..255), an RGB image (any size: it is scaled to cover the photo) or either spelt
@@ -37,11 +35,23 @@ DEFAULT_BACKGROUND = (255, 255, 255)
 Background = tuple[int, int, int] | np.ndarray | str | os.PathLike
 
 
-def parse_background(value: Background) -> tuple[int, int, int] | np.ndarray:
-    """A colour name (`white`, `tab:green`), `#rrggbb`, `R,G,B` (0–255), an image file, an RGB
-    tuple or an RGB array → an RGB tuple or a uint8 H×W×3 array (OptionError otherwise)."""
+def parse_colour(text: str) -> tuple[int, int, int] | None:
+    """A colour name (`white`, `tab:green`), `#rrggbb` or `R,G,B` (0–255) → RGB; None when the
+    text is none of these (OptionError for R,G,B out of range)."""
     from matplotlib.colors import to_rgb
 
+    parts = str(text).strip().split(",")
+    try:
+        if len(parts) == 3:
+            return parse_background(tuple(int(p) for p in parts))
+        return tuple(int(round(c * 255)) for c in to_rgb(str(text).strip()))
+    except ValueError:
+        return None
+
+
+def parse_background(value: Background) -> tuple[int, int, int] | np.ndarray:
+    """A colour (`parse_colour`), an image file, an RGB tuple or an RGB array → an RGB tuple or a
+    uint8 H×W×3 array (OptionError otherwise)."""
     from personseg.files import read_rgb
 
     if isinstance(value, np.ndarray):
@@ -55,13 +65,9 @@ def parse_background(value: Background) -> tuple[int, int, int] | np.ndarray:
     if isinstance(value, os.PathLike):
         return read_rgb(value)
     text = str(value).strip()
-    parts = text.split(",")
-    try:
-        if len(parts) == 3:
-            return parse_background(tuple(int(p) for p in parts))
-        return tuple(int(round(c * 255)) for c in to_rgb(text))
-    except ValueError:
-        pass
+    colour = parse_colour(text)
+    if colour is not None:
+        return colour
     if Path(text).is_file():
         return read_rgb(text)
     raise OptionError("background", value, "not a colour (name, #rrggbb, R,G,B) or an existing image file")
@@ -172,35 +178,57 @@ def blur_background(rgb: np.ndarray, alpha: np.ndarray, strength: float = 0.03) 
     return composite(rgb, a, blurred)
 
 
+@dataclass
+class Frame:
+    """One photo, its probabilities and the look: what every kind is made from. The mask and the
+    alpha matte are computed when a kind first asks, once."""
+
+    rgb: np.ndarray
+    prob: np.ndarray
+    look: Look
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        return self.prob if self.prob.dtype == bool else self.prob >= self.look.threshold
+
+    @cached_property
+    def alpha(self) -> np.ndarray:
+        return alpha_matte(self.rgb, self.prob, self.look.threshold, self.look.edges)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An output picture: the file extension of its still image and how a `Frame` makes it."""
+
+    suffix: str
+    make: Callable[[Frame], np.ndarray]
+
+
+# The output kinds, by name: `predict --save`, `cutout --kind`, serve's `kind=` and
+# `personseg.remove(kind=)` all read this registry; a new kind is one entry here.
+KINDS: dict[str, Kind] = {
+    "mask": Kind(".png", lambda f: mask_image(f.mask)),  # H×W 0/255
+    "alpha": Kind(".png", lambda f: alpha_image(f.alpha)),  # H×W uint8
+    "probs": Kind(".png", lambda f: probability_image(f.prob)),  # H×W uint16, /65535
+    "overlay": Kind(".jpg", lambda f: overlay(f.rgb, f.mask)),
+    "cutout": Kind(".png", lambda f: cutout(f.rgb, f.alpha)),  # RGBA
+    "blur": Kind(".jpg", lambda f: blur_background(f.rgb, f.alpha, f.look.blur_strength)),
+    "replace": Kind(".jpg", lambda f: replace_background(f.rgb, f.alpha, f.look.background)),
+}
+
+
 def render_all(kinds: Iterable[str], rgb: np.ndarray, prob: np.ndarray, look: Look | None = None
                ) -> dict[str, np.ndarray]:
-    """The named pictures of one photo from its probabilities (a bool mask is read as 0/1):
-    mask (H×W 0/255), alpha (H×W uint8), probs (H×W uint16, /65535), overlay, blur and replace
-    (RGB), cutout (RGBA). The alpha matte is computed once and shared."""
-    look = look or Look()
-    prob = np.asarray(prob)
+    """The named pictures (`KINDS`) of one photo from its probabilities (a bool mask is read as
+    0/1); the mask and the alpha matte are computed once and shared."""
     kinds = list(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValueError(f"unknown output kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
-    mask = prob if prob.dtype == bool else prob >= look.threshold
-    needs_alpha = {"alpha", "cutout", "blur", "replace"} & set(kinds)
-    alpha = alpha_matte(rgb, prob, look.threshold, look.edges) if needs_alpha else None
-    makers = {
-        "mask": lambda: mask_image(mask),
-        "alpha": lambda: alpha_image(alpha),
-        "probs": lambda: probability_image(prob),
-        "overlay": lambda: overlay(rgb, mask),
-        "cutout": lambda: cutout(rgb, alpha),
-        "blur": lambda: blur_background(rgb, alpha, look.blur_strength),
-        "replace": lambda: replace_background(rgb, alpha, look.background),
-    }
-    return {kind: makers[kind]() for kind in kinds}
+    frame = Frame(rgb, np.asarray(prob), look or Look())
+    return {kind: KINDS[kind].make(frame) for kind in kinds}
 
 
 def render(kind: str, rgb: np.ndarray, prob: np.ndarray, look: Look | None = None) -> np.ndarray:
     """One output picture by name (see `render_all`)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown output kind {kind!r}; choose from {', '.join(KINDS)}")
     return render_all([kind], rgb, prob, look)[kind]
-

@@ -5,7 +5,7 @@
         (optional multipart field `background_image`: a photo to put behind the person)
         format=json (default): {"width", "height", "person_fraction", "seconds",
                                 "images": {"mask", "overlay", "cutout", "blur", "replace"}}
-                               each a data: URL (PNG for mask and cutout, JPEG otherwise)
+                               each a data: URL in its kind's format (render.KINDS)
         format=png&kind=cutout: that one picture as image/png (kind: any of render.KINDS)
     GET /v1/health     {"status": "ok", "model": ...}
 
@@ -20,34 +20,25 @@ import threading
 import time
 from importlib import resources
 
-import cv2
 import numpy as np
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from personseg.errors import OptionError
-from personseg.inference.render import DEFAULT_BACKGROUND, KINDS, Look, render_all
+from personseg.files import encode_image
+from personseg.inference.render import DEFAULT_BACKGROUND, KINDS, Look, parse_colour, render_all
 from personseg.serve.uploads import MAX_PIXELS, MAX_UPLOAD_BYTES, Rejected, decode_upload
 
-PAGE_KINDS = ("mask", "overlay", "cutout", "blur", "replace")
-
-
-def encode(picture: np.ndarray, fmt: str) -> bytes:
-    """uint8/uint16 picture (RGB, RGBA or single channel) → PNG or JPEG bytes."""
-    if picture.ndim == 3:
-        code = cv2.COLOR_RGBA2BGRA if picture.shape[2] == 4 else cv2.COLOR_RGB2BGR
-        picture = cv2.cvtColor(picture, code)
-    params = [cv2.IMWRITE_JPEG_QUALITY, 90] if fmt == ".jpg" else []
-    ok, data = cv2.imencode(fmt, picture, params)
-    if not ok:
-        raise RuntimeError(f"could not encode a {fmt} image")
-    return data.tobytes()
+PAGE_KINDS = ("mask", "overlay", "cutout", "blur", "replace")  # what the page shows (of render.KINDS)
+JPEG_QUALITY = 90  # data URLs: small enough to send, no visible loss
 
 
 def data_url(picture: np.ndarray, kind: str) -> str:
-    fmt = ".png" if kind in ("mask", "cutout", "alpha", "probs") else ".jpg"
-    mime = "image/png" if fmt == ".png" else "image/jpeg"
-    return f"data:{mime};base64,{base64.b64encode(encode(picture, fmt)).decode('ascii')}"
+    """A picture as a data: URL in its kind's format (`render.KINDS`: PNG or JPEG)."""
+    suffix = KINDS[kind].suffix
+    mime = "image/png" if suffix == ".png" else "image/jpeg"
+    encoded = base64.b64encode(encode_image(picture, suffix, JPEG_QUALITY)).decode("ascii")
+    return f"data:{mime};base64,{encoded}"
 
 
 def _look(form, background_image: np.ndarray | None, defaults: Look) -> Look:
@@ -63,7 +54,7 @@ def _look(form, background_image: np.ndarray | None, defaults: Look) -> Look:
             raise OptionError(name, text, "must be a number") from None
 
     background = form.get("background") or None
-    if background is not None and not _is_colour(background):
+    if background is not None and parse_colour(background) is None:
         raise OptionError("background", background, "must be a colour (name, #rrggbb or R,G,B)")
     if background_image is not None:
         background = background_image
@@ -71,13 +62,6 @@ def _look(form, background_image: np.ndarray | None, defaults: Look) -> Look:
                 edges=form.get("edges") or defaults.edges,
                 background=defaults.background if background is None else background,
                 blur_strength=number("blur_strength", defaults.blur_strength))
-
-
-def _is_colour(text: str) -> bool:
-    from matplotlib.colors import is_color_like
-
-    parts = text.split(",")
-    return is_color_like(text) or (len(parts) == 3 and all(p.strip().isdigit() for p in parts))
 
 
 def create_app(seg, look: Look | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
@@ -142,7 +126,7 @@ def create_app(seg, look: Look | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
             probs = seg.predict(rgb)
         if fmt == "png":
             picture = render_all([kind], rgb, probs, options)[kind]
-            return Response(encode(picture, ".png"), mimetype="image/png")
+            return Response(encode_image(picture, ".png"), mimetype="image/png")
         pictures = render_all(PAGE_KINDS, rgb, probs, options)
         return jsonify(
             width=int(rgb.shape[1]), height=int(rgb.shape[0]),
