@@ -31,6 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared")) / "data" / "person-masks"
 
 
+def _from_repo(path: Path) -> str:
+    """`path` relative to the checkout (the run happens there): no machine paths in the results."""
+    return os.path.relpath(path, REPO)
+
+
 def default_arguments(user: list[str]) -> list[str]:
     args = []
     if "--quick" not in user:  # a smoke run never overwrites the recorded results
@@ -43,9 +48,10 @@ def default_arguments(user: list[str]) -> list[str]:
     if "--sizes" not in user:
         args += ["--sizes", "224", "256"]
     if "--calibration" not in user and SHARED.is_dir():
-        args += ["--calibration", str(SHARED / "ccp"), "--calibration", str(SHARED / "humanseg")]
+        for folder in ("ccp", "humanseg"):
+            args += ["--calibration", _from_repo(SHARED / folder)]
     if "--e2e" not in user and SHARED.is_dir():
-        args += ["--e2e", str(SHARED / "humanseg")]
+        args += ["--e2e", _from_repo(SHARED / "humanseg")]
     return args
 
 
