@@ -4,6 +4,8 @@ naming the flag the user typed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from personseg.backends.refs import KERAS_KINDS, ModelRef, parse_ref
@@ -51,3 +53,13 @@ def test_every_flag_that_takes_a_model_names_itself(tmp_path, capsys, argv, flag
                         message=f"{flag} pretrained:nope: no packaged model of that name; give ")
     assert "--pretrained" not in line
     assert not (tmp_path / "run").exists()  # found before a run folder is made
+
+
+@pytest.mark.slow
+def test_export_takes_a_packaged_model_and_writes_here(tmp_path, monkeypatch):
+    from personseg.export.exporter import export_model
+
+    monkeypatch.chdir(tmp_path)
+    result = export_model("pretrained:shallow", "onnx")
+    assert Path(result.path).resolve() == tmp_path / "shallow.onnx"  # not into the package
+    assert all(row.ok for row in result.parity)

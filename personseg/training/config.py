@@ -67,7 +67,6 @@ class TrainConfig:
                              choices=("none", "mirrored", "multiworker"))
     cpu_devices: int = _field(0, hidden=True)
     deterministic: bool = _field(False, "TF op determinism (bit-exact reruns and resumes; slower)")
-    # fine-tuning: start from a trained model (file or `pretrained:NAME`); its architecture comes along
     init: str | None = _arch(None, "fine-tune: start from this trained model's weights; a packaged model "
                              "or a run's model file brings its own architecture (no model flags needed)",
                              metavar="FILE|pretrained:NAME", arch=False)
@@ -78,7 +77,6 @@ class TrainConfig:
                                    "ground truth)")
     teacher_cache: str | None = _field(None, "where teacher maps are cached (default: RUN/teacher_maps); "
                                        "share it between runs", metavar="DIR")
-    # augmentation: random scale range of the letterboxed photo, share of copy-pasted samples
     zoom: list[float] = _field(help="random scale range of the letterboxed photo", metavar="MIN,MAX",
                                factory=lambda: [0.6, 1.6])
     copy_paste: float = _field(0.0, "share of samples that get another sample's people pasted in (0-1)",
