@@ -10,6 +10,7 @@ import pytest
 
 from personseg.errors import OptionError
 from personseg.pretrained import MODELS, build_options, model_file
+from personseg.training.build_check import build_problem
 from personseg.training.config import TrainConfig, build_options_of
 
 
@@ -19,19 +20,17 @@ def config(**fields) -> TrainConfig:
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_build_options_build_the_network_in_the_file(name):
-    """Fails when a shipped .h5 is replaced by another architecture without its NAME.json."""
-    from personseg.models import build_model
-    from personseg.models.loading import load_keras_model, square_size
+    """Fails when a shipped .h5 is replaced by another architecture without its NAME.json
+    (`scripts/ship_model.py` writes both)."""
+    assert build_problem(model_file(name, "keras"), build_options(name)) is None
 
-    trained = load_keras_model(model_file(name, "keras"))
-    built = config(encoder_weights="none", **build_options(name))
-    assert built.build_options() == build_options(name), f"{name}.json: missing or extra fields"
-    size = square_size(trained)
-    model = build_model(built.model, (size, size, 3), **built.model_options())
-    wanted = [tuple(w.shape) for w in trained.weights]
-    assert [tuple(w.shape) for w in model.weights] == wanted, (
-        f"personseg/pretrained/{name}.json does not build {model_file(name, 'keras')}: "
-        "write the options the new file was built with")
+
+def test_a_wrong_build_option_is_found():
+    options = {**build_options("shallow"), "shallow_filters": [16, 24, 48, 96, 128]}
+    assert "not the network its build options build (weight" in build_problem(model_file("shallow", "keras"),
+                                                                                options)
+    assert "expected the fields" in build_problem(model_file("shallow", "keras"),
+                                                  {**build_options("shallow"), "encoder_alpha": 0.35})
 
 
 def test_train_config_defaults_build_the_shipped_unet():
@@ -81,3 +80,20 @@ def test_choices_are_the_registries():
     assert tuple(choices["encoder_alpha"]) == MOBILENETV2_ALPHAS
     with pytest.raises(OptionError, match="loss='hinge': choose from bce_dice"):
         config(loss="hinge")
+
+
+def test_ship_model_checks_a_file_against_a_runs_build_options(capsys):
+    import importlib.util
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("ship_model", REPO / "scripts" / "ship_model.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    main = script.main
+    shallow = str(REPO / "weights" / "shallow.h5")
+    assert main(["shallow", shallow, "--config", str(REPO / "weights" / "shallow.config.json"),
+                 "--dry-run"]) == 0
+    assert main(["shallow", shallow, "--config", str(REPO / "weights" / "fast-ft-s1.config.json"),
+                 "--dry-run"]) == 2
+    assert "not the network its build options build" in capsys.readouterr().err

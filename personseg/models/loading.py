@@ -142,18 +142,27 @@ def square_size(model: keras.Model) -> int | None:
     return int(height)
 
 
+def weight_mismatch(model: keras.Model, trained: keras.Model) -> str | None:
+    """Where `trained`'s weights stop fitting `model` (`weight 3 is (3, 3, 32) there, (3, 3, 16)
+    here`), or None when every weight has the same shape."""
+    wanted = [tuple(w.shape) for w in model.weights]
+    found = [tuple(w.shape) for w in trained.weights]
+    if wanted == found:
+        return None
+    pairs = enumerate(zip(wanted, found, strict=False))
+    i = next((i for i, (a, b) in pairs if a != b), min(len(wanted), len(found)))
+    theirs, mine = (shapes[i] if i < len(shapes) else "none" for shapes in (found, wanted))
+    return f"weight {i} is {theirs} there, {mine} here"
+
+
 def start_from(model: keras.Model, source: str | Path) -> None:
     """Give `model` the weights of the trained model file `source` of the same architecture."""
     trained = load_keras_model(source)
-    wanted = [tuple(w.shape) for w in model.weights]
-    found = [tuple(w.shape) for w in trained.weights]
-    if wanted != found:
-        pairs = enumerate(zip(wanted, found, strict=False))
-        i = next((i for i, (a, b) in pairs if a != b), min(len(wanted), len(found)))
-        theirs, mine = (shapes[i] if i < len(shapes) else "none" for shapes in (found, wanted))
+    mismatch = weight_mismatch(model, trained)
+    if mismatch:
         raise UserError(
-            f"{source}: not the architecture this run builds (weight {i} is {theirs} there, {mine} "
-            f"here); give the model options it was trained with (--model, --encoder-alpha, "
-            f"--decoder-filters, --shallow-filters, --output-stride)"
+            f"{source}: not the architecture this run builds ({mismatch}); give the model options it "
+            "was trained with (--model, --encoder-alpha, --decoder-filters, --shallow-filters, "
+            "--output-stride)"
         )
     model.set_weights(trained.get_weights())
