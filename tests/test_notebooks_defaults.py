@@ -21,15 +21,28 @@ from tests.notebooks import execute, outputs_text, png_count, stderr_outputs
 NOTEBOOKS = ("Dataset Preparation.ipynb", "Model.ipynb")
 
 
-def checkout(parent: Path, with_shared: bool) -> Path:
+def checkout(parent: Path, with_shared: bool, shared_data_only: bool = False) -> Path:
     folder = parent / "personseg"
     folder.mkdir()
     for name in NOTEBOOKS:
         shutil.copy(REPO / name, folder / name)
     (folder / "weights.h5").symlink_to(REPO / "weights.h5")
-    if with_shared:
+    if shared_data_only:  # ../shared without weights/ (no ImageNet file beside the checkout)
+        (parent / "shared").mkdir()
+        (parent / "shared" / "data").symlink_to((SHARED / "data").resolve(), target_is_directory=True)
+    elif with_shared:
         (parent / "shared").symlink_to(SHARED.resolve(), target_is_directory=True)
     return folder
+
+
+def go_offline(monkeypatch, tmp_path: Path) -> None:
+    """No internet for the kernel (every connection goes to a proxy that refuses it) and an empty
+    Keras cache."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
 
 
 @pytest.mark.slow
@@ -38,12 +51,9 @@ def test_both_notebooks_run_with_their_defaults_beside_shared(tmp_path, monkeypa
     require(COCO_MINI)
     if gpu_count():
         pytest.skip("with a GPU the notebook picks the gpu recipe: a real, long training run")
-    # the CPU recipe's ImageNet encoder: Keras' cache seeded with the same file, as offline users do
-    cache = tmp_path / "keras" / "models"
-    cache.mkdir(parents=True)
-    imagenet = require(ENCODER_WEIGHTS / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5")
-    (cache / imagenet.name).symlink_to(imagenet)
-    monkeypatch.setenv("KERAS_HOME", str(cache.parent))
+    # the CPU recipe's ImageNet encoder comes from ../shared: offline, with an empty Keras cache
+    require(ENCODER_WEIGHTS / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5")
+    go_offline(monkeypatch, tmp_path)
     here = checkout(tmp_path, with_shared=True)
     data_nb = execute(here / NOTEBOOKS[0], here, {}, timeout=600)
     text = outputs_text(data_nb)
@@ -80,3 +90,23 @@ def test_both_notebooks_run_with_their_defaults_without_shared(tmp_path):
     assert "No COCO files to prepare data/coco-sample" in text
     assert png_count(model_nb) == 1 and stderr_outputs(model_nb) == []
     assert not (here / "runs").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_model_notebook_offline_without_the_imagenet_file_says_what_to_do(tmp_path, monkeypatch):
+    """Was: the training cell died with a 100-line ANSI traceback from Keras' download."""
+    require(COCO_MINI)
+    if gpu_count():
+        pytest.skip("with a GPU the notebook picks the gpu recipe: a real, long training run")
+    go_offline(monkeypatch, tmp_path)
+    here = checkout(tmp_path, with_shared=True, shared_data_only=True)
+    model_nb = execute(here / NOTEBOOKS[1], here, {"EVAL_LIMIT": 8}, timeout=900)
+    text = outputs_text(model_nb)
+    train_cell = next(cell for cell in model_nb.cells if "encoder_weights_ready(config)" in cell.source)
+    (paragraph,) = [out["text"] for out in train_cell.outputs]
+    assert paragraph.startswith("Training needs Keras' ImageNet MobileNetV2 file ")
+    assert paragraph.count("\n") == 1  # one paragraph
+    assert "Traceback" not in text and "Epoch" not in text and stderr_outputs(model_nb) == []
+    assert "shipped model:" in text and "trained model (" not in text  # the rest runs without it
+    assert png_count(model_nb) == 2 and not (here / "runs").exists()  # quick inference, shipped grid

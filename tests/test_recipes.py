@@ -10,7 +10,7 @@ import pytest
 
 from personseg.data.coco_sample import may_download, prepare_sample, sample_ready
 from personseg.errors import OptionError
-from personseg.training.recipes import RECIPES, choose_recipe, gpu_count, recipe_config
+from personseg.training.recipes import RECIPES, choose_recipe, encoder_weights_ready, gpu_count, recipe_config
 from tests.synthetic_coco import make_coco
 
 
@@ -62,3 +62,41 @@ def test_prepare_sample_from_files_or_explains_when_there_are_none(tmp_path, cap
     ann, images = make_coco(tmp_path / "coco")
     assert prepare_sample(out, {"train": (ann, images), "val": (ann, images)}, download="no", workers=1)
     assert sample_ready(out)
+
+
+IMAGENET_035 = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
+OFFLINE = "http://127.0.0.1:9"  # a proxy that refuses every connection: no download can succeed
+
+
+def test_beside_a_checkout_the_shared_imagenet_file_is_used(tmp_path, monkeypatch):
+    checkout = tmp_path / "personseg"
+    (tmp_path / "shared" / "weights" / "keras-applications").mkdir(parents=True)
+    checkout.mkdir()
+    monkeypatch.chdir(checkout)
+    assert recipe_config(RECIPES["cpu"], ["d"], ["v"], "o").encoder_weights == "imagenet"  # not there
+    (tmp_path / "shared" / "weights" / "keras-applications" / IMAGENET_035).write_bytes(b"h5")
+    config = recipe_config(RECIPES["cpu"], ["d"], ["v"], "o")
+    assert config.encoder_weights == f"../shared/weights/keras-applications/{IMAGENET_035}"
+    assert recipe_config(RECIPES["cpu"], ["d"], ["v"], "o", encoder_alpha=0.5).encoder_weights == "imagenet"
+    assert recipe_config(RECIPES["cpu"], ["d"], ["v"], "o", encoder_weights="none").encoder_weights == "none"
+
+
+def test_offline_without_the_imagenet_file_one_paragraph_says_what_to_do(tmp_path, monkeypatch, capsys):
+    """Was: a 100-line traceback from Keras' download in the notebook's training cell."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, OFFLINE)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    config = recipe_config(RECIPES["cpu"], ["d"], ["v"], "o")
+    assert encoder_weights_ready(config) is False
+    (paragraph,) = capsys.readouterr().out.strip().splitlines()
+    assert paragraph.startswith(f"Training needs Keras' ImageNet MobileNetV2 file {IMAGENET_035}")
+    assert "Connection refused" in paragraph and f"{tmp_path / 'keras' / 'models'}/" in paragraph
+    assert 'OVERRIDES = {"encoder_weights": "none"}' in paragraph
+    assert encoder_weights_ready(recipe_config(RECIPES["cpu"], ["d"], ["v"], "o", encoder_weights="none"))
+    cached = tmp_path / "keras" / "models" / IMAGENET_035  # what an offline user copies in
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"h5")
+    assert encoder_weights_ready(config) is True and capsys.readouterr().out == ""

@@ -4,14 +4,26 @@
 TensorFlow sees a GPU, else "cpu" — and builds its run with `recipe_config`. A recipe names the
 `TrainConfig` fields it sets (everything else is TrainConfig's one set of defaults, the same as
 `personseg train`) and the notebook's own settings: photos to download, images to score.
+
+Both start from Keras' ImageNet MobileNetV2. Beside a checkout (`../shared`) the same file is
+taken from `SHARED_IMAGENET`, so no download is needed; elsewhere Keras downloads it once, and
+when it cannot (offline, a proxy) `encoder_weights_ready` prints one paragraph on what to do
+instead of a traceback, and the notebook skips training.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import io
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from personseg.errors import OptionError
+from personseg.errors import OptionError, UserError
 from personseg.training.config import TrainConfig
+
+# Keras' ImageNet files beside a checkout (relative to the notebook's folder, as coco_sample's data)
+SHARED_IMAGENET = Path("../shared/weights/keras-applications")
 
 
 @dataclass(frozen=True)
@@ -66,4 +78,45 @@ def recipe_config(recipe: Recipe, data: list[str], val: list[str], out: str, gpu
     unknown = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
     if unknown:
         raise OptionError("overrides", unknown[0], "not a TrainConfig field")
-    return TrainConfig.for_run(data=data, val=val, out=out, **{**fields, **overrides})
+    config = TrainConfig.for_run(data=data, val=val, out=out, **{**fields, **overrides})
+    local = _shared_imagenet_file(config)
+    return replace(config, encoder_weights=str(local)) if local else config
+
+
+def _imagenet_file_name(config: TrainConfig) -> str | None:
+    """Keras' ImageNet file the config's encoder starts from, or None (no ImageNet encoder)."""
+    if (config.model != "unet" or config.encoder != "mobilenetv2" or config.encoder_weights != "imagenet"
+            or config.init):  # a model to start from brings the encoder's weights too
+        return None
+    from personseg.models.encoders import mobilenetv2_weights_filename
+
+    return mobilenetv2_weights_filename(config.encoder_alpha)
+
+
+def _shared_imagenet_file(config: TrainConfig) -> Path | None:
+    name = _imagenet_file_name(config)
+    return SHARED_IMAGENET / name if name and (SHARED_IMAGENET / name).is_file() else None
+
+
+def encoder_weights_ready(config: TrainConfig) -> bool:
+    """True when the config's encoder weights are at hand: none needed, a file, or Keras' ImageNet
+    file in its cache or downloaded now. False, after printing one paragraph saying what to do,
+    when that download fails (offline, behind a proxy)."""
+    name = _imagenet_file_name(config)
+    if name is None:
+        return True
+    from personseg.models.encoders import resolve_imagenet_weights
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras' "Downloading data from ..." line
+            resolve_imagenet_weights(config.encoder_alpha)
+    except UserError as exc:
+        reason = str(exc.__cause__ or exc).rsplit(" -- ", 1)[-1]
+        cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+        print(f"Training needs Keras' ImageNet MobileNetV2 file {name}, which could not be downloaded "
+              f"({reason}: offline, or behind a proxy?). Copy that file into {cache}/ (or "
+              f"{SHARED_IMAGENET}/ beside this checkout) and run this cell again, or set OVERRIDES = "
+              '{"encoder_weights": "none"} to train the encoder from scratch (much weaker in a few '
+              "minutes). Training, and the cells that use the trained model, are skipped.")
+        return False
+    return True
