@@ -8,7 +8,16 @@ import pytest
 
 from personseg.cli import main
 from personseg.display import DPI
-from personseg.evaluation.grid import grid_from_images, grid_from_samples, result_grid
+from personseg.evaluation.grid import (
+    ERRORS_TITLE,
+    FALSE_POSITIVE,
+    FOUND,
+    MISSED,
+    grid_from_images,
+    grid_from_samples,
+    people_box,
+    result_grid,
+)
 from personseg.evaluation.grid_rows import ImageStats, choose_mix, count_blobs
 from personseg.evaluation.samples import Sample
 from personseg.files import read_rgb, write_image
@@ -34,18 +43,45 @@ def test_result_grid_layout_with_and_without_ground_truth():
               rng.integers(0, 256, (50, 20, 3), dtype=np.uint8)]
     probs = [np.full((30, 40), 0.7, np.float32), np.zeros((50, 20), np.float32)]
     truths = [np.ones((30, 40), bool), np.zeros((50, 20), bool)]
+    truths[1][:10] = True  # missed
+    probs[1][40:] = 0.9  # marked, but nobody there
     fig = result_grid(images, probs, truths, titles=["a.jpg", "b.jpg"], notes=["why a", ""])
-    assert len(panels(fig)) == 2 * 4
-    assert [ax.get_title() for ax in panels(fig)[:4]] == ["input", "probability", "mask @0.5", "ground truth"]
-    # why the row is there, the file, and its IoU; for an image with nobody, the share marked person
-    assert row_labels(fig) == ["why a | a.jpg | IoU 1.000", "b.jpg | 0.0% marked person"]
-    # masks are drawn on a fixed 0..1 scale: an all-person mask must come out white, not black
-    all_person = fig.axes[2].get_images()[0]
-    assert all_person.norm.vmin == 0 and all_person.norm.vmax == 1
+    assert len(panels(fig)) == 2 * 3  # three panels a row: the mask is drawn against the truth
+    titles = [ax.get_title() for ax in panels(fig)[:3]]
+    assert titles == ["input", "probability", f"mask @0.5: {ERRORS_TITLE}"]
+    # why the row is there, the file, and its IoU
+    assert row_labels(fig) == ["why a | a.jpg | IoU 1.000", "b.jpg | IoU 0.000"]
+    found, errors = (panels(fig)[i].get_images()[0].get_array() for i in (2, 5))
+    assert (np.asarray(found) == FOUND).all()  # all person, all found: white
+    assert (np.asarray(errors[:10]) == MISSED).all() and (np.asarray(errors[40:]) == FALSE_POSITIVE).all()
+    assert (np.asarray(errors[10:40]) == 0).all()
+    # each row as tall as its photo asks: the portrait row is the taller one
+    fig.draw_without_rendering()
+    heights = [panels(fig)[i].get_window_extent().height for i in (0, 3)]
+    assert heights[1] > 1.5 * heights[0]
     fig = result_grid(images, probs, threshold=0.8)
     assert len(panels(fig)) == 2 * 3 and fig.axes[2].get_title() == "mask @0.8"
+    # masks are drawn on a fixed 0..1 scale: an all-person mask must come out white, not black
+    no_truth = fig.axes[2].get_images()[0]
+    assert no_truth.norm.vmin == 0 and no_truth.norm.vmax == 1
     with pytest.raises(ValueError):
         result_grid(images, probs[:1])
+
+
+def test_people_box_crops_to_small_people_and_their_largest_group():
+    """The "worst" row that was 70 px tall: two cyclists at either end of a wide photo."""
+    wide = np.zeros((300, 900), bool)
+    wide[200:260, 40:80] = wide[190:260, 820:870] = True
+    rows, cols = people_box(wide)
+    assert cols.start >= 450 and cols.stop >= 870 and rows.stop >= 260  # the larger cyclist, closer
+    assert 0.75 <= (cols.stop - cols.start) / (rows.stop - rows.start) <= 1.8
+    one = np.zeros((400, 300), bool)
+    one[100:140, 100:130] = True
+    rows, cols = people_box(one)
+    assert rows.start <= 100 and rows.stop >= 140 and cols.start <= 100 and cols.stop >= 130
+    crowd = np.zeros((300, 400), bool)
+    crowd[20:280, 10:390:20] = True  # people everywhere: nothing to crop
+    assert people_box(crowd) is None and people_box(np.zeros((10, 10), bool)) is None
 
 
 def test_worst_k_rows_are_the_lowest_iou_images_in_order(tmp_path):
@@ -88,7 +124,7 @@ def test_result_grid_is_legible_at_the_size_a_notebook_shows_it():
     texts += bars[0].get_yticklabels()
     assert min(text.get_fontsize() for text in texts if text.get_text()) >= 12
     fig.draw_without_rendering()
-    for ax in panels(fig)[::4]:
+    for ax in panels(fig)[::3]:
         assert ax.yaxis.label.get_window_extent().height <= ax.get_window_extent().height
 
 
@@ -160,11 +196,11 @@ def test_grid_from_samples_defaults_to_the_mix(tmp_path):
     seg = Segmenter(ChannelBackend(8))
     assert row_labels(grid_from_samples(seg, samples)) == [
         "large person | big | IoU 1.000", "small people | half | IoU 0.500",
-        "no person | stray | 3.1% marked person", "worst | missed | IoU 0.000",
+        "no person | stray | 3.1% marked person", "worst (cropped) | missed | IoU 0.000",
         "2nd worst | clean | 0.0% marked person"]
     assert row_labels(grid_from_samples(seg, samples, mix=3)) == [
         "large person | big | IoU 1.000", "no person | stray | 3.1% marked person",
-        "worst | missed | IoU 0.000"]
+        "worst (cropped) | missed | IoU 0.000"]  # the whole image's IoU, whatever the crop shows
 
 
 def test_grid_from_images_takes_the_first_n_readable(tmp_path):
@@ -196,7 +232,7 @@ def test_grid_command_writes_a_figure(tmp_path, tiny_model, capsys):
     args = ["grid", "--weights", str(tiny_model), "--data", str(root), "--worst", "2", "--out", str(out)]
     assert main(args) == 0
     figure = read_rgb(out)
-    assert figure.shape[0] > 100 and figure.shape[1] > 3 * figure.shape[0] / 2  # 2 rows × 4 columns
+    assert figure.shape[0] > 100 and figure.shape[1] > 3 * figure.shape[0] / 2  # 2 rows × 3 columns
     mix = tmp_path / "mix.png"  # with ground truth and no --n/--worst: the mix (4 images: all of them)
     assert main(["grid", "--weights", str(tiny_model), "--data", str(root), "--out", str(mix)]) == 0
     assert read_rgb(mix).shape[0] > 1.8 * figure.shape[0]
