@@ -38,7 +38,8 @@ def curves_figure(log_csv: str | Path) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelsize=11)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=11)
+        if ax.get_lines():  # a log without this metric: an empty panel, no empty legend
+            ax.legend(fontsize=11)
     return fig
 
 
