@@ -1,4 +1,4 @@
-"""`personseg grid`: input | probability | mask | ground truth, one row per image; with ground
+"""`personseg grid`: input | probability | mask (against the ground truth), one row per image; with ground
 truth the rows are a teaching mix by default (`--mix`), or the first N (`--n`) or the worst K
 (`--worst`)."""
 
