@@ -16,12 +16,20 @@ import numpy as np
 import tensorflow as tf
 
 
+def decode_rgb(image_path: tf.Tensor) -> tf.Tensor:
+    """Read an RGB uint8 H×W×3 image."""
+    image = tf.io.decode_image(tf.io.read_file(image_path), channels=3, expand_animations=False)
+    return tf.ensure_shape(image, (None, None, 3))
+
+
+def decode_mask(mask_path: tf.Tensor) -> tf.Tensor:
+    """Read a {0,1} uint8 H×W×1 mask (PNG pixels > 127 are 1)."""
+    return tf.cast(tf.io.decode_png(tf.io.read_file(mask_path), channels=1) > 127, tf.uint8)
+
+
 def decode_pair(image_path: tf.Tensor, mask_path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Read an RGB uint8 image and a {0,1} uint8 mask of the same size."""
-    image = tf.io.decode_image(tf.io.read_file(image_path), channels=3, expand_animations=False)
-    mask = tf.io.decode_png(tf.io.read_file(mask_path), channels=1)
-    mask = tf.cast(mask > 127, tf.uint8)
-    return image, mask
+    return decode_rgb(image_path), decode_mask(mask_path)
 
 
 def decode_teacher(path: tf.Tensor) -> tf.Tensor:
@@ -34,6 +42,7 @@ def _place(image, mask, scale, size: int, offset):
 
     `mask` may carry more channels (a teacher map beside the ground truth): all get the same
     nearest-neighbour geometry, so they stay aligned with the image and with each other."""
+    channels = mask.shape[-1]  # static; tf.pad with computed paddings loses it
     hw = tf.cast(tf.shape(image)[:2], tf.float32)
     new_hw = tf.maximum(tf.cast(tf.round(hw * scale), tf.int32), 1)
     image = tf.image.resize(image, new_hw, method="bilinear", antialias=True)
@@ -48,7 +57,7 @@ def _place(image, mask, scale, size: int, offset):
     start = tf.cast(tf.round(tf.cast(extra, tf.float32) * offset), tf.int32)
     image = image[start[0] : start[0] + size, start[1] : start[1] + size]
     mask = mask[start[0] : start[0] + size, start[1] : start[1] + size]
-    return tf.ensure_shape(image, (size, size, 3)), tf.ensure_shape(mask, (size, size, mask.shape[-1]))
+    return tf.ensure_shape(image, (size, size, 3)), tf.ensure_shape(mask, (size, size, channels))
 
 
 def letterbox(image: tf.Tensor, mask: tf.Tensor, size: int) -> tuple[tf.Tensor, tf.Tensor]:

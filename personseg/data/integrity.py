@@ -46,7 +46,9 @@ def decode_problem(path: Path, mask: bool = False) -> str | None:
 
 
 def _files(pairs: Iterable[Pair]) -> list[tuple[Path, bool]]:
-    return [(path, mask) for pair in pairs for path, mask in ((pair.image, False), (pair.mask, True))]
+    """(path, is a mask) of every file of `pairs`; photos with boxes (no mask) give their photo."""
+    return [(path, mask) for pair in pairs
+            for path, mask in ((pair.image, False), (getattr(pair, "mask", None), True)) if path]
 
 
 def _error(bad: list[tuple[Path, str]], after: str) -> UserError:

@@ -41,8 +41,9 @@ class TrainConfig:
     are the build options a model file carries (`build_options`); the defaults build the
     shipped U-Net (`personseg/pretrained/unet.json`)."""
 
-    data: list[str] = _field(help="training roots (prepared layout or flat images/ + masks/); split defaults "
-                             "to 'train' when the root has one; weight = sampling weight",
+    data: list[str] = _field(help="training roots (prepared layout, flat images/ + masks/, or photos with "
+                             "person boxes: images/ + boxes/, splits train/val/all); split defaults to "
+                             "'train' when the root has one; weight = sampling weight",
                              metavar="ROOT[:SPLIT][@WEIGHT]", group="data", required=True)
     val: list[str] = _field(help="validation roots (split defaults to 'val'); best checkpoint is chosen "
                             "on these", metavar="ROOT[:SPLIT]", group="data", required=True)
@@ -70,11 +71,15 @@ class TrainConfig:
     init: str | None = _arch(None, "fine-tune: start from this trained model's weights; a packaged model "
                              "or a run's model file brings its own architecture (no model flags needed)",
                              metavar="FILE|pretrained:NAME", arch=False)
-    # distillation: a teacher (model file, `pretrained:NAME` or `peer:NAME`) and its weight in the target
-    teacher: str | None = _field(None, "distil from this model's person probabilities (computed once, "
-                                 "cached)", metavar="FILE|pretrained:NAME|peer:NAME")
-    teacher_weight: float = _field(0.5, "weight of the teacher's soft map in the target (0-1; the rest is "
-                                   "ground truth)")
+    # distillation: teachers (model file, `pretrained:NAME` or `peer:NAME`; several combine by their
+    # per-pixel maximum) and their weight in the target of photos with masks
+    teacher: list[str] | None = _field(None, "distil from this model's person probabilities (computed once, "
+                                       "cached); several teachers combine by their per-pixel maximum. "
+                                       "Needed for photos with person boxes (a --data root with a boxes/ "
+                                       "folder): their target is the teachers' map checked by the boxes",
+                                       metavar="FILE|pretrained:NAME|peer:NAME")
+    teacher_weight: float = _field(0.5, "weight of the teacher's soft map in the target of photos with "
+                                   "masks (0-1; the rest is ground truth)")
     teacher_cache: str | None = _field(None, "where teacher maps are cached (default: RUN/teacher_maps); "
                                        "share it between runs", metavar="DIR")
     zoom: list[float] = _field(help="random scale range of the letterboxed photo", metavar="MIN,MAX",
@@ -105,6 +110,8 @@ class TrainConfig:
                                        factory=lambda: [16, 32, 64, 128])
 
     def __post_init__(self) -> None:
+        if isinstance(self.teacher, str):  # one teacher, as configs before several were allowed say
+            self.teacher = [self.teacher]
         self._check_choices()
         self._check_numbers()
         self._check_models()

@@ -9,7 +9,8 @@ Run folder layout (everything a later session needs to resume or reproduce):
     tensorboard/       TensorBoard logs (append-only; a resumed run appends again)
     model.h5           best weights as a plain fixed-size inference model (no custom objects)
     summary.json       best epoch, its validation metrics, wall time
-    teacher_maps/      with a teacher: its cached probability map of every training image
+    teacher_maps/      with teachers: their cached probability maps of every training image (and
+                       their maximum, and box photos' checked targets)
 
 Every file is written under a temporary name and renamed when complete, so Ctrl-C, kill -9 or a
 full disk never leave a damaged file; `--resume` continues from the last good backup
@@ -149,12 +150,13 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
         print(f"{run}: already trained for {initial_epoch} epochs ({why})")
         _finish(run, config, model, 0.0)
         return run
-    maps = _teacher_maps(config, train_roots, run)
+    maps, box_targets = _teacher_maps(config, train_roots, run)
     make_train = partial(
         data_lib.train_dataset,
         train_roots, size=config.size, batch_size=config.batch_size, steps_per_epoch=steps,
         epochs=config.epochs, initial_epoch=initial_epoch, seed=config.seed,
-        teacher_maps=maps, teacher_weight=config.teacher_weight, zoom=tuple(config.zoom),
+        teacher_maps=maps, teacher_weight=config.teacher_weight, box_targets=box_targets,
+        zoom=tuple(config.zoom),
         copy_paste=config.copy_paste,
     )
     if config.distribute == "multiworker":  # each worker reads only its share of every batch
@@ -195,14 +197,18 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
 
 
 def _teacher_maps(config: TrainConfig, roots, run: Path):
-    """The teacher's cached maps of every training image (None without a teacher)."""
+    """The teachers' cached (combined) maps of every training image, and the box-checked targets
+    of box-set photos: (None, None) without a teacher."""
     if not config.teacher:
-        return None
-    from personseg.training.teacher import teacher_maps, teacher_name
+        return None, None
+    from personseg.training.teacher import checked_maps, combined_maps, teacher_name
 
     cache = Path(config.teacher_cache) if config.teacher_cache else run / "teacher_maps"
     images = [pair.image for root in roots for pair in root.pairs]
-    return teacher_maps(images, config.teacher, cache / teacher_name(config.teacher))
+    maps = combined_maps(images, config.teacher, cache)
+    boxed = [sample for root in roots if root.boxes for sample in root.pairs]
+    checked = cache / ("checked-" + "+".join(teacher_name(t) for t in config.teacher))
+    return maps, checked_maps(boxed, maps, checked) if boxed else None
 
 
 class _EpochStats(keras.callbacks.Callback):

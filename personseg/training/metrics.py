@@ -1,9 +1,14 @@
-"""Keras training metrics, pooled over the whole epoch like `personseg.evaluation.metrics.Confusion`."""
+"""Keras training metrics, pooled over the whole epoch like `personseg.evaluation.metrics.Confusion`.
+
+A target's optional second channel is a per-pixel weight (`personseg.training.losses.split_target`):
+pixels of weight 0 are not counted."""
 
 from __future__ import annotations
 
 import keras
 from keras import ops
+
+from personseg.training.losses import has_weight, split_target
 
 
 @keras.saving.register_keras_serializable(package="personseg")
@@ -17,10 +22,11 @@ class PooledDice(keras.metrics.Metric):
         self.fp_fn = self.add_variable((), initializer="zeros", name="fp_fn", dtype="float64")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, weight = split_target(y_true, "float64")
         pred = ops.cast(y_pred >= self.threshold, "float64")
         truth = ops.cast(y_true >= 0.5, "float64")
-        self.tp.assign_add(ops.sum(pred * truth))
-        self.fp_fn.assign_add(ops.sum(ops.abs(pred - truth)))
+        self.tp.assign_add(ops.sum(weight * pred * truth))
+        self.fp_fn.assign_add(ops.sum(weight * ops.abs(pred - truth)))
 
     def result(self):
         den = 2.0 * self.tp + self.fp_fn
@@ -31,12 +37,17 @@ class PooledDice(keras.metrics.Metric):
 
 
 def _hard_targets(metric_class: type) -> type:
-    """The metric, reading targets ≥ 0.5 as person: distillation targets are soft blends, and
-    Keras' Precision/Recall would count any non-zero target as person."""
+    """The metric, reading targets ≥ 0.5 as person (distillation targets are soft blends, and
+    Keras' Precision/Recall would count any non-zero target as person) and a target's weight
+    channel as the sample weight of each pixel."""
 
     class HardTargets(metric_class):
         def update_state(self, y_true, y_pred, sample_weight=None):
+            with_weight = has_weight(y_true)
+            y_true, weight = split_target(y_true, y_pred.dtype)
             hard = ops.cast(ops.greater_equal(y_true, 0.5), y_pred.dtype)
+            if with_weight:
+                sample_weight = weight if sample_weight is None else weight * sample_weight
             return super().update_state(hard, y_pred, sample_weight)
 
     HardTargets.__name__ = HardTargets.__qualname__ = f"Hard{metric_class.__name__}"

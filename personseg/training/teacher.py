@@ -1,5 +1,7 @@
 """Distillation teachers: a stronger model's person probability for every training image,
-computed once and cached as 8-bit PNGs so later epochs, runs and resumes reuse it.
+computed once and cached as 8-bit PNGs so later epochs, runs and resumes reuse it. Several
+teachers combine by their per-pixel maximum (each cached on its own, the maximum cached too);
+photos with person boxes get the combined map checked by their boxes (`checked_maps`).
 
 The teacher is anything `Segmenter.open` opens (a model file, `pretrained:NAME` for a packaged
 model, or `peer:NAME` for a published model); it sees each photo whole, letterboxed at its own
@@ -18,7 +20,7 @@ import numpy as np
 
 from personseg.backends.refs import parse_ref
 from personseg.errors import OptionError, UserError
-from personseg.files import read_rgb, write_image
+from personseg.files import read_mask, read_rgb, write_image
 from personseg.progress import progress_bar
 
 
@@ -62,3 +64,42 @@ def teacher_maps(images: list[Path], teacher: str, cache_dir: str | os.PathLike,
             bar.update(len(chunk))
         bar.close()
     return maps
+
+
+def combined_maps(images: list[Path], teachers: list[str], cache_root: str | os.PathLike,
+                  progress: bool = True) -> dict[Path, Path]:
+    """image path → cached map of the per-pixel maximum of `teachers` (each teacher's own maps
+    cached in `cache_root/<teacher name>`; with one teacher, those)."""
+    cache_root = Path(cache_root)
+    each = [teacher_maps(images, t, cache_root / teacher_name(t), progress=progress) for t in teachers]
+    if len(each) == 1:
+        return each[0]
+    folder = cache_root / ("max-" + "+".join(teacher_name(t) for t in teachers))
+    combined = {image: cache_file(folder, image) for image in each[0]}
+    for image, path in combined.items():
+        if not path.is_file():
+            write_image(path, np.maximum.reduce([read_mask(maps[image]) for maps in each]))
+    return combined
+
+
+def checked_maps(samples: list, maps: dict[Path, Path],
+                 cache_dir: str | os.PathLike) -> dict[Path, tuple[Path, Path]]:
+    """Box photos (`personseg.data.box_set.BoxSample`) → (target map, ignore mask) PNGs: the
+    teacher's map checked by the photo's boxes (`box_set.check_teacher_map`), cached in
+    `cache_dir` under a key of the map file and the box file's contents."""
+    from personseg.data.box_set import check_teacher_map, read_boxes
+
+    out = {}
+    for sample in samples:
+        teacher_map = maps[sample.image]
+        box_text = Path(sample.boxes).read_bytes()
+        key = hashlib.sha1(str(Path(teacher_map).resolve()).encode() + b"|" + box_text).hexdigest()
+        target, ignore = (Path(cache_dir) / key[:2] / f"{key}.{part}.png" for part in ("target", "ignore"))
+        if not (target.is_file() and ignore.is_file()):
+            prob = read_mask(teacher_map)
+            boxes = read_boxes(sample.boxes, prob.shape[1], prob.shape[0])
+            target_map, ignore_mask = check_teacher_map(prob, boxes)
+            write_image(ignore, ignore_mask)
+            write_image(target, target_map)
+        out[sample.image] = (target, ignore)
+    return out
