@@ -59,6 +59,9 @@ class TrainConfig:
     weight_decay: float = _field(1e-4)
     loss: str = _field("bce_dice", choices=("bce_dice", "bce", "dice", "focal"))  # training.losses.LOSSES
     patience: int = _field(0, "early stopping on val IoU (0 = off)")
+    model_epoch: str = _field("best", "which epoch model.h5 holds: best by validation IoU, or the last "
+                              "(decided before the run, so the validation set does not pick it)",
+                              choices=("best", "last"))
     seed: int = _field(0)
     mixed_precision: str = _field("none", "float16 on GPUs; bfloat16 on CPUs/TPUs that support it",
                                   choices=("none", "float16", "bfloat16"))

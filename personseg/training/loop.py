@@ -7,7 +7,8 @@ Run folder layout (everything a later session needs to resume or reproduce):
     best.keras         best epoch by validation IoU (full model + optimizer)
     backup/            the last two committed epochs: weights + optimizer state, log, best model
     tensorboard/       TensorBoard logs (append-only; a resumed run appends again)
-    model.h5           best weights as a plain fixed-size inference model (no custom objects)
+    model.h5           best (or, with model_epoch "last", the last) weights as a plain
+                       fixed-size inference model (no custom objects)
     summary.json       best epoch, its validation metrics, wall time
     teacher_maps/      with teachers: their cached probability maps of every training image (and
                        their maximum, and box photos' checked targets)
@@ -229,9 +230,10 @@ class _EpochStats(keras.callbacks.Callback):
 
 
 def _finish(run: Path, config: TrainConfig, model, seconds: float) -> None:
-    """Write model.h5 from the best checkpoint (else the last weights) and summary.json."""
+    """Write model.h5 from the best checkpoint (or, with `model_epoch="last"` or no checkpoint,
+    the last weights) and summary.json."""
     best_path = run / "best.keras"
-    if best_path.exists():
+    if best_path.exists() and config.model_epoch == "best":
         try:
             best = keras.models.load_model(best_path, compile=False)
         except Exception as exc:
@@ -248,4 +250,5 @@ def _finish(run: Path, config: TrainConfig, model, seconds: float) -> None:
             k[4:]: log[k][best_i] for k in log if k.startswith("val_") and len(log[k]) > best_i
         }
         summary["epochs_run"] = len(log["epoch"])
+        summary["model_epoch"] = summary["best_epoch"] if config.model_epoch == "best" else len(log["epoch"])
     write_text(run / "summary.json", json.dumps(summary, indent=2) + "\n")
