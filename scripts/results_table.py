@@ -1,7 +1,8 @@
-"""The README's accuracy table: every shipped model and every peer, scored by `personseg evaluate`'s
-code on COCO minival and on the held-out splits of the three person-mask sets.
+"""The README's accuracy table: every shipped model and every peer (and any candidate model
+files), scored by `personseg evaluate`'s code on COCO minival (with a bootstrap interval), on the
+held-out splits of the three person-mask sets, and by box metrics on `person-wild:val`.
 
-    .venv/bin/python scripts/results_table.py --heldout data
+    .venv/bin/python scripts/results_table.py --heldout data [--candidates runs/x/model.h5 ...]
 
 Each image is scored at its original resolution (letterboxed into the model and back), threshold
 0.5, pooled over the set. COCO minival: `../shared/data/coco-person-mini` (62 images, 30 without
@@ -10,6 +11,8 @@ anyone). Held-out splits: `DATA/{ccp,humanseg,pennfudan}` prepared with
 no shipped model trained on them). Writes `weights/<name>.minival.json` (what
 `tests/test_shipped_weights.py` checks `personseg evaluate` against) and
 `benchmarks/results/accuracy.json` (every figure), and prints the Markdown table.
+person-wild:val: `../shared/data/person-wild`, the fixed 1 in 5 by file name that no model here
+trains on (`personseg.data.box_set`); `personseg.evaluation.box_metrics` says what its figures mean.
 Peers are found as `personseg.backends.peers` says; those trained on COCO train images are
 marked: minival is not held out for them, so their minival figures are optimistic.
 """
@@ -26,10 +29,20 @@ SHARED = Path(os.environ.get("PERSONSEG_SHARED", REPO.parent / "shared"))
 HELD_OUT = ("ccp", "humanseg", "pennfudan")
 
 
-def score(seg, samples) -> dict:
+def score(seg, samples, interval: bool = False) -> dict:
     from personseg.evaluation.evaluate import evaluate
 
-    return evaluate(seg, samples, progress=False).summary()
+    evaluation = evaluate(seg, samples, progress=False)
+    summary = evaluation.summary()
+    if interval:
+        summary["iou_interval_90"] = evaluation.iou_interval()
+    return summary
+
+
+def score_wild(seg, samples) -> dict:
+    from personseg.evaluation.box_metrics import score_boxes
+
+    return score_boxes(seg, samples).summary()
 
 
 def main() -> None:
@@ -37,11 +50,17 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--coco", type=Path, default=SHARED / "data" / "coco-person-mini")
     parser.add_argument("--heldout", type=Path, help="folder with prepared ccp/, humanseg/, pennfudan/")
+    parser.add_argument("--wild", type=Path, default=SHARED / "data" / "person-wild",
+                        help="photos with person boxes; its val split is scored by box metrics")
+    parser.add_argument("--candidates", type=Path, nargs="*", default=[],
+                        help="more model files to score beside the shipped ones (not written to weights/)")
+    parser.add_argument("--no-tta", action="store_true", help="leave out the flip-TTA rows")
     parser.add_argument("--peers-dir", type=Path, help="peer model files (default: as personseg finds them)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "accuracy.json")
     args = parser.parse_args()
 
     from personseg.backends.peers import PEERS, available_peers
+    from personseg.data.box_set import find_box_samples
     from personseg.evaluation.samples import coco_samples, prepared_samples
     from personseg.files import write_text
     from personseg.inference.segmenter import Segmenter
@@ -51,10 +70,13 @@ def main() -> None:
     sets = {"minival": coco_samples(minival, args.coco / "images")}
     for name in HELD_OUT if args.heldout else ():
         sets[name] = prepared_samples(args.heldout / name, "test")
+    wild = find_box_samples(args.wild, "val") if args.wild.is_dir() else []
     shipped = {model.repo_file: name for name, model in MODELS.items()}  # file -> recipe name
     models = {f"`{path}`": (lambda p=path: Segmenter.from_weights(REPO / p)) for path in shipped}
-    for path in shipped:  # horizontal-flip test-time augmentation (Segmenter(tta=True), --tta)
+    for path in [] if args.no_tta else shipped:  # horizontal-flip TTA (Segmenter(tta=True), --tta)
         models[f"`{path}` + flip TTA"] = lambda p=path: Segmenter.from_weights(REPO / p, tta=True)
+    for path in args.candidates:
+        models[f"candidate `{path}`"] = lambda p=path: Segmenter.from_weights(p)
     found = available_peers(args.peers_dir)
     for name, spec in PEERS.items():
         if name in found:
@@ -64,20 +86,31 @@ def main() -> None:
     results: dict[str, dict] = {}
     for label, make in models.items():
         seg = make()
-        results[label] = {set_name: score(seg, samples) for set_name, samples in sets.items()}
-        print(label, {k: round(v["iou"], 3) for k, v in results[label].items()}, flush=True)
+        results[label] = {name: score(seg, samples, name == "minival") for name, samples in sets.items()}
+        if wild:
+            results[label]["wild:val"] = score_wild(seg, wild)
+        print(label, {k: round(v.get("iou", v.get("found")), 3) for k, v in results[label].items()},
+              flush=True)
     for path, recipe in shipped.items():
         write_text(REPO / "weights" / f"{recipe}.minival.json",
                    json.dumps(results[f"`{path}`"]["minival"], indent=2) + "\n")
-    write_text(args.out, json.dumps({"sets": {k: len(v) for k, v in sets.items()}, "results": results},
-                                    indent=2) + "\n")
-    header = ["model", "minival IoU", "mean image IoU", "person-free pixels marked"] + [
+    counts = {k: len(v) for k, v in sets.items()} | ({"wild:val": len(wild)} if wild else {})
+    write_text(args.out, json.dumps({"sets": counts, "results": results}, indent=2) + "\n")
+    header = ["model", "minival IoU (90% interval)", "person-free pixels marked"] + [
         f"{name} test IoU" for name in sets if name != "minival"]
+    if wild:
+        header += ["wild:val boxes found", "found <1% / 1-5%", "wild:val marked outside boxes"]
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for label, by_set in results.items():
         m = by_set["minival"]
-        cells = [label, f"{m['iou']:.3f}", f"{m['mean_image_iou']:.3f}", f"{m['empty_fp_rate']:.2%}"]
+        low, high = m["iou_interval_90"]
+        cells = [label, f"{m['iou']:.3f} ({low:.3f}–{high:.3f})", f"{m['empty_fp_rate']:.2%}"]
         cells += [f"{by_set[name]['iou']:.3f}" for name in sets if name != "minival"]
+        if wild:
+            w = by_set["wild:val"]
+            small = w["found_by_size"]
+            cells += [f"{w['found']:.3f}", f"{small['<1%']:.3f} / {small['1-5%']:.3f}",
+                      f"{w['outside_marked']:.2%}"]
         lines.append("| " + " | ".join(cells) + " |")
     print("\n".join(lines))
 

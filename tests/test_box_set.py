@@ -155,3 +155,14 @@ def test_train_on_a_box_set_with_two_teachers(tmp_path):
     assert len(list((run / "teacher_maps").glob("max-*/*/*.png"))) >= n_train  # and their maximum
     assert len(list((run / "teacher_maps").glob("checked-*/*/*.target.png"))) == n_train - 4
     assert read_mask(next(iter(maps.values()))).dtype == np.uint8
+
+
+def test_evaluate_scores_a_box_set_by_box_metrics(tmp_path, capsys):
+    from tests.cli_run import run_cli
+
+    wild = make_box_root(tmp_path / "wild", n=30)
+    model = save_tiny_model(tmp_path / "m.h5", 64)
+    code, out, _ = run_cli(capsys, "evaluate", "--weights", model, "--data", wild, "--json")
+    summary = __import__("json").loads(out)
+    assert code == 0 and summary["images"] == len(find_box_samples(wild, "val"))
+    assert summary["boxes"] == 2 * summary["images"] and 0 <= summary["found"] <= 1

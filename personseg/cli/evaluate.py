@@ -1,4 +1,5 @@
-"""`personseg evaluate`: pooled IoU/Dice/precision/recall and a threshold sweep."""
+"""`personseg evaluate`: pooled IoU/Dice/precision/recall and a threshold sweep; for photos with
+person boxes (`--data` with a `boxes/` folder) the box metrics of `personseg.evaluation.box_metrics`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from personseg.data.box_set import is_box_root
     from personseg.evaluation.evaluate import evaluate, parse_thresholds
 
     thresholds = parse_thresholds(args.thresholds)
@@ -34,10 +36,33 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError("batch_size", args.batch_size, "must be at least 1")
     if args.csv:
         check_writable_file(args.csv)  # found now, not after the whole evaluation
+    if args.data and is_box_root(args.data):
+        return _box_metrics(args)
     samples = load_ground_truth(args)
     seg = load_segmenter(args)
     result = evaluate(seg, samples, thresholds, threshold=args.threshold, batch_size=args.batch_size)
     if args.csv:
         result.write_csv(args.csv)
     print(result.to_json() if args.json else result.table())
+    return 0
+
+
+def _box_metrics(args: argparse.Namespace) -> int:
+    """Boxes found (by person size) and pixels marked outside every box, at --threshold."""
+    import json
+
+    from personseg.data.box_set import find_box_samples
+    from personseg.evaluation.box_metrics import score_boxes
+
+    samples = find_box_samples(args.data, args.split or "val")[: args.limit]
+    summary = score_boxes(load_segmenter(args), samples, args.batch_size, args.threshold).summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{summary['images']} photos, {summary['boxes']} person boxes ({args.data}:{args.split or 'val'})")
+    print(f"boxes found (>= 20% marked): {summary['found']:.3f}")
+    for name, share in summary["found_by_size"].items():
+        if share is not None:
+            print(f"  person {name} of the photo: {share:.3f} of {summary['boxes_by_size'][name]}")
+    print(f"pixels marked outside every box: {summary['outside_marked']:.2%}")
     return 0
