@@ -10,7 +10,7 @@ import pytest
 from personseg.data.box_set import check_teacher_map, find_box_samples, read_boxes
 from personseg.data.dataset_layout import held_out
 from personseg.data.pipeline import load_roots, train_dataset
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.evaluation.box_metrics import BoxScore
 from personseg.files import read_mask, write_image
 from personseg.training.teacher import cache_file, checked_maps, combined_maps
@@ -143,10 +143,13 @@ def test_train_on_a_box_set_with_two_teachers(tmp_path):
     config = TrainConfig(
         data=[str(wild), f"{data}:train"], val=[f"{data}:val"], out=str(tmp_path / "run"),
         model="shallow", shallow_filters=[4, 8], size=32, batch_size=2, epochs=1, steps_per_epoch=2,
-        teacher=teachers,
+        teacher=teachers, model_epoch="last",
     )
     run = train(config, verbose=0)
     assert (run / "model.h5").is_file()
+    assert __import__("json").loads((run / "summary.json").read_text())["model_epoch"] == 1
+    with pytest.raises(OptionError, match="model_epoch"):
+        TrainConfig(data=[], val=[], out="x", model_epoch="middle")
     n_train = len(find_box_samples(wild, "train")) + 4
     images = [p for p in (tmp_path / "wild" / "images").iterdir()]
     maps = combined_maps(images[:1], teachers, run / "teacher_maps", progress=False)
