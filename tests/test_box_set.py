@@ -55,6 +55,8 @@ def test_box_files_are_read_in_pixels_and_bad_lines_name_the_file(tmp_path):
     path = tmp_path / "b.txt"
     path.write_text(BOXES + "3 0.5 0.5 0.1 0.1\n")  # another class: skipped
     np.testing.assert_array_equal(read_boxes(path, W, H), [[12, 15, 28, 45], [52, 15, 68, 45]])
+    path.write_text("0 0.1 0.2 0.3 0.2 0.2 0.8\n")  # a polygon: the box around its points
+    np.testing.assert_array_equal(read_boxes(path, W, H), [[8, 12, 24, 48]])
     path.write_text("0 0.5 0.5 nope 0.1\n")
     with pytest.raises(UserError, match=r"b\.txt: line 1"):
         read_boxes(path, W, H)

@@ -2,7 +2,8 @@
 fixed train/val split, reading the boxes, and checking a teacher's map against them.
 
 Layout: `ROOT/images/<stem>.jpg` + `ROOT/boxes/<stem>.txt`, one YOLO line per person
-(`0 cx cy w h`, normalised to the photo). A root is a box set when it has a `boxes/` folder. Its
+(`0 cx cy w h`, normalised to the photo; a YOLO polygon line `0 x1 y1 x2 y2 ...` counts as the
+box around its points). A root is a box set when it has a `boxes/` folder. Its
 splits are fixed by the file stem (`dataset_layout.held_out`, 1 in 5 → `val`, the rest →
 `train`; `all` = every photo), so nothing is copied and the same photos are held out everywhere.
 
@@ -73,16 +74,26 @@ def find_box_samples(root: str | Path, split: str | None = "all") -> list[BoxSam
 
 def read_boxes(path: str | Path, width: int, height: int) -> np.ndarray:
     """A YOLO box file → N×4 int pixel boxes (x0, y0, x1, y1), clipped to the photo; non-person
-    classes are skipped. UserError naming the file and line for anything malformed."""
+    classes are skipped, polygons become their bounding boxes. UserError naming the file and
+    line for anything malformed."""
     boxes = []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         if not line.strip():
             continue
+        fields = line.split()
         try:
-            cls, cx, cy, w, h = line.split()
-            cls, cx, cy, w, h = int(cls), float(cx), float(cy), float(w), float(h)
+            cls, values = int(fields[0]), np.array(fields[1:], dtype=float)
+            if len(values) == 4:
+                cx, cy, w, h = values
+            elif len(values) >= 6 and len(values) % 2 == 0:  # a polygon: its bounding box
+                xs, ys = values[0::2], values[1::2]
+                cx, cy, w, h = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2, np.ptp(xs), np.ptp(ys)
+            else:
+                raise ValueError
         except ValueError:
-            raise UserError(f"{path}: line {number}: expected 'class cx cy w h', got {line!r}") from None
+            short = line if len(line) < 60 else line[:57] + "..."
+            raise UserError(f"{path}: line {number}: expected 'class cx cy w h' (or a polygon "
+                            f"'class x1 y1 x2 y2 ...'), got {short!r}") from None
         if not all(np.isfinite([cx, cy, w, h])) or w <= 0 or h <= 0:
             raise UserError(f"{path}: line {number}: box size must be positive and finite")
         if cls != 0:
