@@ -53,8 +53,9 @@ def test_split_is_fixed_by_file_name_and_covers_every_photo(tmp_path):
 
 def test_box_files_are_read_in_pixels_and_bad_lines_name_the_file(tmp_path):
     path = tmp_path / "b.txt"
-    path.write_text(BOXES + "3 0.5 0.5 0.1 0.1\n")  # another class: skipped
-    np.testing.assert_array_equal(read_boxes(path, W, H), [[12, 15, 28, 45], [52, 15, 68, 45]])
+    path.write_text(BOXES + "1 0.5 0.5 0.1 0.1")  # every line is a person; no final newline
+    np.testing.assert_array_equal(read_boxes(path, W, H),
+                                  [[12, 15, 28, 45], [52, 15, 68, 45], [36, 27, 44, 33]])
     path.write_text("0 0.1 0.2 0.3 0.2 0.2 0.8\n")  # a polygon: the box around its points
     np.testing.assert_array_equal(read_boxes(path, W, H), [[8, 12, 24, 48]])
     path.write_text("0 0.5 0.5 nope 0.1\n")

@@ -3,7 +3,8 @@ fixed train/val split, reading the boxes, and checking a teacher's map against t
 
 Layout: `ROOT/images/<stem>.jpg` + `ROOT/boxes/<stem>.txt`, one YOLO line per person
 (`0 cx cy w h`, normalised to the photo; a YOLO polygon line `0 x1 y1 x2 y2 ...` counts as the
-box around its points). A root is a box set when it has a `boxes/` folder. Its
+box around its points). Every line is a person: the class id is not read (person-wild's own
+files use 0 and, for 62 people of one source, 1). A root is a box set when it has a `boxes/` folder. Its
 splits are fixed by the file stem (`dataset_layout.held_out`, 1 in 5 → `val`, the rest →
 `train`; `all` = every photo), so nothing is copied and the same photos are held out everywhere.
 
@@ -73,8 +74,8 @@ def find_box_samples(root: str | Path, split: str | None = "all") -> list[BoxSam
 
 
 def read_boxes(path: str | Path, width: int, height: int) -> np.ndarray:
-    """A YOLO box file → N×4 int pixel boxes (x0, y0, x1, y1), clipped to the photo; non-person
-    classes are skipped, polygons become their bounding boxes. UserError naming the file and
+    """A YOLO box file → N×4 int pixel boxes (x0, y0, x1, y1), clipped to the photo; every line is
+    a person whatever its class id, polygons become their bounding boxes. UserError naming the file and
     line for anything malformed."""
     boxes = []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
@@ -82,7 +83,8 @@ def read_boxes(path: str | Path, width: int, height: int) -> np.ndarray:
             continue
         fields = line.split()
         try:
-            cls, values = int(fields[0]), np.array(fields[1:], dtype=float)
+            int(fields[0])  # the class id: a number, not read
+            values = np.array(fields[1:], dtype=float)
             if len(values) == 4:
                 cx, cy, w, h = values
             elif len(values) >= 6 and len(values) % 2 == 0:  # a polygon: its bounding box
@@ -96,8 +98,6 @@ def read_boxes(path: str | Path, width: int, height: int) -> np.ndarray:
                             f"'class x1 y1 x2 y2 ...'), got {short!r}") from None
         if not all(np.isfinite([cx, cy, w, h])) or w <= 0 or h <= 0:
             raise UserError(f"{path}: line {number}: box size must be positive and finite")
-        if cls != 0:
-            continue
         x0, x1 = (cx - w / 2) * width, (cx + w / 2) * width
         y0, y1 = (cy - h / 2) * height, (cy + h / 2) * height
         box = np.clip(np.rint([x0, y0, x1, y1]), 0, [width, height, width, height]).astype(int)
