@@ -48,6 +48,8 @@ def _hard_targets(metric_class: type) -> type:
             hard = ops.cast(ops.greater_equal(y_true, 0.5), y_pred.dtype)
             if with_weight:
                 sample_weight = weight if sample_weight is None else weight * sample_weight
+                if "int" in str(self.dtype):  # IoU counts in integers; the weights are 0 or 1
+                    sample_weight = ops.cast(sample_weight, self.dtype)
             return super().update_state(hard, y_pred, sample_weight)
 
     HardTargets.__name__ = HardTargets.__qualname__ = f"Hard{metric_class.__name__}"
