@@ -21,6 +21,8 @@ from collections.abc import Iterator
 
 # absl's C++ format: severity, MMDD, time, thread, file:line] message
 _ABSL_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+ +\d+ [\w.\-/]+:\d+\] (.*)")
+# Ray's (the ray engine starts it): [date time, severity pid thread] file:line: message
+_RAY_LINE = re.compile(r"^\[[\d\- :,]+ ([IWEF]) \d+ \d+\] (.*)")
 _BENIGN_ERRORS = re.compile(r"cuInit|Unable to register cu(DNN|FFT|BLAS) factory|TF-TRT Warning")
 _BANNERS = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
@@ -35,11 +37,12 @@ BENIGN_WARNINGS = (
 
 
 def is_noise(line: str) -> bool:
-    """True for a start-up line of TensorFlow's C++ logging that says nothing a user must act on."""
+    """True for a start-up line of TensorFlow's (or Ray's) C++ logging that says nothing a user
+    must act on."""
     line = line.rstrip("\r\n")
     if line.startswith(_BANNERS):
         return True
-    match = _ABSL_LINE.match(line)
+    match = _ABSL_LINE.match(line) or _RAY_LINE.match(line)
     if match is None:
         return False
     severity, message = match.groups()

@@ -32,6 +32,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "e.g. 0.6 steadies flickering masks (motion-aware: moving parts stay sharp)")
     p.add_argument("--save-frames", action="store_true",
                    help="videos: also write every frame's mask as <name>_frames/NNNNNN_mask.png")
+    add_engine_arguments(p)
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    from personseg.inference.engines import ENGINES
+
+    g = p.add_argument_group("engine (where the photos run; videos always run here)")
+    g.add_argument("--engine", choices=list(ENGINES), default="local",
+                   help="; ".join(f"{name}: {engine.about}" for name, engine in ENGINES.items())
+                        + " (default local)")
+    g.add_argument("--address", metavar="auto|ray://HOST:PORT",
+                   help="ray: join this running cluster (default: start Ray inside this process)")
+    g.add_argument("--num-workers", type=int, metavar="N",
+                   help="ray: workers, one model each (default: one per CPU of the cluster)")
 
 
 def _file_to_file_hint(inputs: list[str]) -> str:
@@ -46,17 +60,22 @@ def _file_to_file_hint(inputs: list[str]) -> str:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    from personseg.inference.engines import engine_backend, engine_runner
     from personseg.inference.outputs import parse_kinds
     from personseg.inference.predict import run_predict
 
     if args.out is None:
         raise UserError(f"--out: give the output folder (--out DIR){_file_to_file_hint(args.inputs)}")
     kinds = parse_kinds(args.save)
+    engine_runner(args.engine)  # a missing extra is said before the model loads
+    args.backend = engine_backend(args.engine, args.weights, args.backend)
+    options = {"address": args.address, "num_workers": args.num_workers} if args.engine == "ray" else {}
     seg = load_segmenter(args)
     report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,
                          batch_size=args.batch_size, save_frames=args.save_frames, edges=args.edges,
                          background=args.background, blur_strength=args.blur_strength,
-                         smooth=args.smooth, overwrite=args.overwrite, workers=args.workers)
+                         smooth=args.smooth, overwrite=args.overwrite, workers=args.workers,
+                         engine=args.engine, engine_options=options)
     print(report.summary())
     if report.failures:
         print(f"{len(report.failures)} input(s) failed:", file=sys.stderr)

@@ -6,7 +6,8 @@ failures say whether everything succeeded. Inputs whose outputs all exist are sk
 resumes where a stopped one ended (`overwrite=True` redoes them). Stills go through `stills`
 (decode, model and writes overlapped, memory bounded). A full or read-only disk stops the run (`WriteError`);
 everything written before is complete. Temporary files a killed run left in `--out` are removed.
-Inputs are found by `inputs`, named by `outputs`, videos run through `video`.
+Inputs are found by `inputs`, named by `outputs`, videos run through `video`; the photos run on
+an engine (`engines`: this process, or a Ray cluster), with the same names, writes and resume.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from tqdm import tqdm
 
 from personseg.disk import check_writable_folder, remove_stale_temps
 from personseg.errors import OptionError, UserError
+from personseg.inference.engines import engine_runner
 from personseg.inference.inputs import collect_inputs, is_video
 from personseg.inference.outputs import Item, check_no_input_overwritten, frames_dir, output_names
 from personseg.inference.render import DEFAULT_BACKGROUND, Background, Look
-from personseg.inference.stills import missing_kinds, predict_stills
+from personseg.inference.stills import missing_kinds
 from personseg.inference.temporal import TemporalSmoother
 from personseg.inference.video import predict_video
 from personseg.wording import plural
@@ -42,6 +44,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     out: Path | None = None  # the folder the outputs went to
+    workers: dict[str, dict] = field(default_factory=dict)  # ray engine: peak MB etc. per worker
 
     def fail(self, message: str) -> None:
         self.failures.append(message)
@@ -70,13 +73,15 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
                 batch_size: int = 8, save_frames: bool = False, verbose: bool = True, *,
                 edges: str = "refined", background: Background = DEFAULT_BACKGROUND,
                 blur_strength: float = 0.03, smooth: float = 0.0, overwrite: bool = False,
-                workers: int = 2) -> Report:
+                workers: int = 2, engine: str = "local", engine_options: dict | None = None) -> Report:
     """Everything `personseg predict` does after loading the model; returns the report.
 
     `edges`, `background` and `blur_strength` say how the pictures look (`render.Look`);
     `smooth` in [0, 1) averages video probabilities over time (`temporal`; 0: off). Inputs whose
     outputs all exist are skipped (a rerun resumes) unless `overwrite`; `workers` threads decode
-    photos ahead of the model (`stills`)."""
+    photos ahead of the model (`stills`). Photos run on `engine` (`engines.ENGINES`, with its
+    `engine_options`); videos always run here."""
+    run_stills = engine_runner(engine)
     if workers < 1:
         raise OptionError("workers", workers, "must be at least 1")
     look = Look(threshold, edges, background, blur_strength)
@@ -105,8 +110,8 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
     for note in report.notes if verbose else ():
         print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
-    predict_stills(seg, [i for i in items if not i.video], out_dir, kinds, look, batch_size, report,
-                   overwrite=overwrite, workers=workers)
+    run_stills(seg, [i for i in items if not i.video], out_dir, kinds, look, batch_size, report,
+               overwrite=overwrite, workers=workers, **(engine_options or {}))
     for item in (i for i in items if i.video):
         if not missing_kinds(out_dir, item, kinds, overwrite):
             report.skipped += 1

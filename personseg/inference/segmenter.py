@@ -3,17 +3,20 @@
 All pre- and post-processing lives here, so every runtime (Keras, ONNX, TFLite) sees exactly the
 same input and returns comparable maps: convert to RGB, letterbox into the model's square input
 (the same framing training validation uses), run the backend, crop the padding and resize back.
+A Segmenter opened by name remembers it (`source`), so other processes can open the same model;
+built from a name it is a Ray Data callable class (`__call__` on a batch's `image` column).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from personseg.backends import Backend, load_backend
-from personseg.backends.refs import ModelRef
+from personseg.backends.refs import ModelRef, parse_ref
 from personseg.errors import OptionError, UserError
 from personseg.files import as_rgb
 from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_image, unletterbox
@@ -22,10 +25,29 @@ from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_
 ImageInput = np.ndarray | str | os.PathLike | bytes
 
 
-class Segmenter:
-    """Wraps a backend (anything with `input_size` and `predict(N×S×S×3 float32) -> N×S×S`)."""
+@dataclass(frozen=True)
+class ModelSource:
+    """How a model was opened: the reference (`refs.py` grammar), the runtime asked for, options."""
 
-    def __init__(self, backend: Backend, tta: bool = False):
+    ref: str
+    backend: str
+    options: dict = field(default_factory=dict)
+
+
+class Segmenter:
+    """Wraps a backend (anything with `input_size` and `predict(N×S×S×3 float32) -> N×S×S`).
+
+    `Segmenter("pretrained:fast", runtime="onnx", threads=1)` opens a model by what `open` takes
+    (`runtime` is `open`'s `backend`), so the class alone builds one in each Ray Data worker:
+    `ds.map_batches(Segmenter, fn_constructor_args=("pretrained:fast",), concurrency=2)`."""
+
+    source: ModelSource | None = None  # set when opened by name (`open`)
+
+    def __init__(self, backend: Backend | str | os.PathLike | ModelRef, tta: bool = False,
+                 runtime: str = "auto", **backend_options):
+        if isinstance(backend, (str, os.PathLike, ModelRef)):
+            opened = type(self).open(backend, runtime, **backend_options)
+            backend, self.source = opened.backend, opened.source
         height, width = (int(v) for v in backend.input_size)
         if height != width:
             raise UserError(f"model input must be square for letterboxing, got {height}×{width}")
@@ -46,7 +68,9 @@ class Segmenter:
         from personseg.pretrained import DEFAULT
 
         model = f"pretrained:{DEFAULT}" if model is None else model
-        return cls(load_backend(model, backend, **backend_options), tta=tta)
+        seg = cls(load_backend(model, backend, **backend_options), tta=tta)
+        seg.source = ModelSource(str(parse_ref(model)), backend, dict(backend_options))
+        return seg
 
     @classmethod
     def from_weights(
@@ -91,6 +115,17 @@ class Segmenter:
     def mask(self, image: ImageInput, threshold: float = 0.5) -> np.ndarray:
         """Boolean H×W person mask (probability ≥ threshold)."""
         return self.predict(image) >= threshold
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """A Ray Data batch (dict of columns) with its `image` column (arrays, paths or bytes)
+        segmented: the same batch plus `probs`, float32 H×W per image at its own size."""
+        probs = self.predict_batch(list(batch["image"]), batch_size=max(1, len(batch["image"])))
+        if probs and all(p.shape == probs[0].shape for p in probs):
+            return {**batch, "probs": np.stack(probs)}
+        column = np.empty(len(probs), dtype=object)  # photos of different sizes: one array each
+        for i, prob in enumerate(probs):
+            column[i] = prob
+        return {**batch, "probs": column}
 
     def _run(self, images: list[np.ndarray]) -> list[np.ndarray]:
         batch, geometries = letterbox_batch([self._rgb(image) for image in images], self.size)

@@ -75,9 +75,11 @@ def _write(out_dir: Path, item: Item, kinds: list[str], rgb: np.ndarray, prob: n
 
 
 def predict_stills(seg, items: list[Item], out_dir: Path, kinds: list[str], look: Look, batch_size: int,
-                   report, overwrite: bool = False, workers: int = 2, writers: int = 1) -> None:
+                   report, overwrite: bool = False, workers: int = 2, writers: int = 1,
+                   progress: bool = True) -> None:
     """Segment still images and write their outputs, skipping those already written unless
-    `overwrite`. `report` gets `images`, `skipped` and `fail(message)`."""
+    `overwrite`. `report` gets `images`, `skipped` and `fail(message)`. The `local` engine
+    (`engines`); the `ray` engine runs it in each worker on its share of the photos."""
     jobs = []
     for item in items:
         todo = missing_kinds(out_dir, item, kinds, overwrite)
@@ -86,7 +88,7 @@ def predict_stills(seg, items: list[Item], out_dir: Path, kinds: list[str], look
         else:
             report.skipped += 1
     window = max(2 * batch_size, 2 * workers)
-    with progress_bar(total=len(jobs), desc="images", unit=" images", disable=not jobs,
+    with progress_bar(total=len(jobs), desc="images", unit=" images", disable=not (jobs and progress),
                       dynamic_ncols=True, smoothing=0.1) as progress, \
             ThreadPoolExecutor(writers, thread_name_prefix="write") as pool:
         writes: deque[tuple[Item, Future]] = deque()
