@@ -54,10 +54,11 @@ class _Tally:
 class PhotoWorker:
     """One Ray worker: opens the model once, then segments and writes chunks of photos."""
 
-    def __init__(self, model: ModelSource | Segmenter, out_dir: str, kinds: list[str], look: Look,
+    def __init__(self, model: ModelSource | Segmenter, tta: bool, out_dir: str, kinds: list[str], look: Look,
                  batch_size: int, overwrite: bool, workers: int, threads: int):
         if isinstance(model, ModelSource):
-            model = Segmenter(model.spec, runtime=model.runtime, **{**model.options, "threads": threads})
+            options = {**model.options, "threads": threads}
+            model = Segmenter(model.spec, tta=tta, runtime=model.runtime, **options)
         self.seg, self.out_dir, self.kinds, self.look = model, Path(out_dir), kinds, look
         self.batch_size, self.overwrite, self.workers = batch_size, overwrite, workers
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -97,8 +98,8 @@ def predict_stills_ray(seg: Segmenter, items: list[Item], out_dir: Path, kinds: 
     try:
         if num_workers is None:
             num_workers = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_worker))
-        _run(model, jobs, Path(out_dir).resolve(), kinds, look, batch_size, report, overwrite, workers,
-             num_workers, cpus_per_worker)
+        _run((model, seg.tta), jobs, Path(out_dir).resolve(), kinds, look, batch_size, report, overwrite,
+             workers, num_workers, cpus_per_worker)
     finally:
         if started_here:
             ray.shutdown()
@@ -152,7 +153,7 @@ def _run(model, items, out_dir, kinds, look, batch_size, report, overwrite, work
     dataset = ray.data.from_items(rows, override_num_blocks=max(1, -(-len(rows) // chunk)))
     results = dataset.map_batches(
         PhotoWorker, batch_size=chunk, compute=ray.data.ActorPoolStrategy(size=num_workers),
-        num_cpus=cpus_per_worker, fn_constructor_args=(model, str(out_dir), kinds, look, batch_size,
+        num_cpus=cpus_per_worker, fn_constructor_args=(*model, str(out_dir), kinds, look, batch_size,
                                                        overwrite, workers, cpus_per_worker))
     with progress_bar(total=len(rows), desc="images", unit=" images", dynamic_ncols=True,
                       smoothing=0.1) as progress:
