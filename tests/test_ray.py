@@ -160,3 +160,18 @@ def test_a_segmenter_built_from_a_name_remembers_it_and_segments_ray_data_batche
     ragged[0], ragged[1] = np.zeros((30, 40, 3), np.uint8), np.zeros((7, 9, 3), np.uint8)
     probs = Segmenter(ChannelBackend(16))({"image": ragged})["probs"]
     assert [p.shape for p in probs] == [(30, 40), (7, 9)] and probs[1].dtype == np.float32
+
+
+def test_a_workers_user_error_reaches_the_command_as_itself():
+    """A full disk in a worker reaches the command as Ray wraps it: unwrapped, one error line."""
+    ray = pytest.importorskip("ray")
+    from personseg.errors import WriteError
+    from personseg.inference.ray_engine import _user_error
+
+    error = WriteError("out/p_mask.png: cannot write: no space left on device (disk full)")
+    wrapped = ray.exceptions.RayTaskError("PhotoWorker", "Traceback ...", error).as_instanceof_cause()
+    try:
+        raise RuntimeError("Ray Data: the map failed") from wrapped
+    except RuntimeError as exc:
+        assert _user_error(exc) is error
+    assert _user_error(RuntimeError("no user error inside")) is None
