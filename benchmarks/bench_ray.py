@@ -64,14 +64,26 @@ def _descendants(root: int) -> dict[int, bytes]:
     return found
 
 
-def run(folder: Path, out: Path, model: str, extra: list[str]) -> dict:
+def run(folder: Path, out: Path, model: str, extra: list[str], tries: int = 4) -> dict:
+    """One run; again (on a fresh --out) when Ray could not start on the busy machine."""
+    for attempt in range(1, tries + 1):
+        result = _run_once(folder, out, model, extra)
+        if result is not None:
+            return {**result, "attempt": attempt}
+        shutil.rmtree(out, ignore_errors=True)
+        print("  Ray did not start (a busy machine); again", file=sys.stderr, flush=True)
+    raise SystemExit(f"Ray did not start in {tries} tries")
+
+
+def _run_once(folder: Path, out: Path, model: str, extra: list[str]) -> dict | None:
     command = [sys.executable, "-m", "personseg", "predict", str(folder), "--out", str(out),
                "--weights", model, "--save", "mask,overlay", *extra]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH"))
                                                        if p)}
     load = os.getloadavg()[0]
     started = time.time()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    errors_file = tempfile.TemporaryFile(mode="w+")  # progress bars and notes; read when it ends
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors_file, text=True, env=env)
     peaks: dict[str, int] = {}
     while process.poll() is None:
         peaks["command"] = max(peaks.get("command", 0), _status(process.pid, "VmHWM") or 0)
@@ -80,9 +92,15 @@ def run(folder: Path, out: Path, model: str, extra: list[str]) -> dict:
                 peaks[f"worker {pid}"] = max(peaks.get(f"worker {pid}", 0), _status(pid, "VmHWM") or 0)
         time.sleep(0.5)
     wall = time.time() - started
-    summary = process.stdout.read().strip().splitlines()[-1]
+    output, _ = process.communicate()
+    errors_file.seek(0)
+    errors = errors_file.read()
+    errors_file.close()
+    if process.returncode == 2 and "ray: could not start" in errors:
+        return None
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {summary}")
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {errors[-2000:]}")
+    summary = output.strip().splitlines()[-1]
     written = sorted(p.stat().st_mtime for p in out.glob("*_overlay.jpg"))
     count = len(written)
     return {"summary": summary, "wall_images_per_s": round(count / wall, 2),

@@ -152,7 +152,7 @@ def test_the_ray_engine_refuses_models_its_workers_cannot_run(tmp_path, capsys, 
 
 def test_a_segmenter_built_from_a_name_remembers_it_and_segments_ray_data_batches():
     seg = Segmenter(MODEL, runtime="onnx", threads=1)
-    assert (seg.source.spec, seg.source.runtime, seg.source.options) == (MODEL, "onnx", {"threads": 1})
+    assert (seg.source.ref, seg.source.backend, seg.source.options) == (MODEL, "onnx", {"threads": 1})
     same = {"image": np.zeros((2, 30, 40, 3), np.uint8), "path": np.array(["a", "b"])}
     out = seg(same)
     assert out["probs"].shape == (2, 30, 40) and list(out["path"]) == ["a", "b"]

@@ -58,7 +58,7 @@ class PhotoWorker:
                  batch_size: int, overwrite: bool, workers: int, threads: int):
         if isinstance(model, ModelSource):
             options = {**model.options, "threads": threads}
-            model = Segmenter(model.spec, tta=tta, runtime=model.runtime, **options)
+            model = Segmenter(model.ref, tta=tta, runtime=model.backend, **options)
         self.seg, self.out_dir, self.kinds, self.look = model, Path(out_dir), kinds, look
         self.batch_size, self.overwrite, self.workers = batch_size, overwrite, workers
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -108,14 +108,19 @@ def predict_stills_ray(seg: Segmenter, items: list[Item], out_dir: Path, kinds: 
 
 
 def _portable(seg: Segmenter) -> ModelSource | Segmenter:
-    """What the workers open: the model by name or absolute path (never TensorFlow), or `seg`
-    itself when it wraps a backend object of the caller's."""
+    """What the workers open: the model by name or absolute path, on ONNX Runtime (never
+    TensorFlow), or `seg` itself when it wraps a backend object of the caller's."""
+    from personseg.backends.onnx_backend import OnnxBackend
+    from personseg.backends.refs import parse_ref
+
     source = seg.source
     if source is None:
         return seg
-    if source.runtime != "onnx":
-        raise UserError(f"{source.spec}: the ray engine runs onnx models only, not {source.runtime}")
-    spec = source.spec if source.spec.startswith("pretrained:") else str(Path(source.spec).resolve())
+    if not isinstance(seg.backend, OnnxBackend):
+        raise UserError(f"{source.ref}: the ray engine runs onnx models only, not "
+                        f"{type(seg.backend).__name__}")
+    ref = parse_ref(source.ref)
+    spec = str(Path(ref.name).resolve()) if ref.kind == "file" else str(ref)
     return ModelSource(spec, "onnx", dict(source.options))
 
 
