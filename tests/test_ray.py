@@ -30,9 +30,15 @@ KINDS = "mask,overlay,cutout"
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray")
+    from personseg.errors import UserError
     from personseg.inference.ray_engine import connect
 
-    connect(None, cpus=2)  # what `--engine ray` does without --address; the commands below join it
+    try:
+        connect(None, cpus=2)  # what `--engine ray` does without --address; the commands below join it
+    except UserError as exc:  # Ray gives its agents ~15 s to start: an overloaded machine can miss that
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"Ray did not start on this busy machine (CI=true fails instead): {exc}")
     yield ray
     ray.shutdown()
 

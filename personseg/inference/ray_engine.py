@@ -127,8 +127,8 @@ def _portable(seg: Segmenter) -> ModelSource | Segmenter:
 def connect(address: str | None, cpus: int = 0) -> bool:
     """Join the cluster at `address`, or start Ray inside this process (at least `cpus` CPUs);
     True when this call started or joined it (the caller then shuts it down). No dashboard, no
-    usage statistics, workers' output kept off this terminal. Ray gives its own processes 30 s to
-    start: on a busy machine that can pass, so an embedded start is tried twice."""
+    usage statistics, workers' output kept off this terminal. Ray gives its own processes about
+    15 s to start: an overloaded machine can miss that, which is one error line."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # Ray's own notes on stderr, not ours
     if ray.is_initialized():
@@ -143,20 +143,15 @@ def connect(address: str | None, cpus: int = 0) -> bool:
         return True
     root = str(Path(__file__).resolve().parents[2])  # the folder holding this personseg package
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-    for attempt in (1, 2):
-        try:
-            with filtered_stderr():  # Ray's C++ start-up lines
-                ray.init(address="local", num_cpus=max(os.cpu_count() or 1, cpus),
-                         _node_ip_address="127.0.0.1", object_store_memory=OBJECT_STORE_MB * 2**20,
-                         runtime_env={"env_vars": {"PYTHONPATH": path}}, **options)
-            return True
-        except Exception as exc:  # "The current node timed out during startup", and kin
-            ray.shutdown()
-            if attempt == 2:
-                raise UserError(f"ray: could not start on this machine ({exc}); retry when it is less "
-                                "busy, or start Ray yourself (ray start --head) and pass --address auto"
-                                ) from None
-    return False
+    try:
+        with filtered_stderr():  # Ray's C++ start-up lines
+            ray.init(address="local", num_cpus=max(os.cpu_count() or 1, cpus),
+                     _node_ip_address="127.0.0.1", object_store_memory=OBJECT_STORE_MB * 2**20,
+                     runtime_env={"env_vars": {"PYTHONPATH": path}}, **options)
+    except Exception as exc:  # "The current node timed out during startup", and kin
+        raise UserError(f"ray: could not start on this machine ({exc}); retry when it is less busy, "
+                        "or start Ray yourself (ray start --head) and pass --address auto") from None
+    return True
 
 
 def _run(model, items, out_dir, kinds, look, batch_size, report, overwrite, workers, num_workers,
