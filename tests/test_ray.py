@@ -181,3 +181,24 @@ def test_a_workers_user_error_reaches_the_command_as_itself():
     except RuntimeError as exc:
         assert _user_error(exc) is error
     assert _user_error(RuntimeError("no user error inside")) is None
+
+
+def test_a_new_engine_is_one_engines_entry(tmp_path, capsys, monkeypatch):
+    """docs/architecture.md: registered in `ENGINES` alone, an engine is a `--engine` choice."""
+    from personseg.inference.engines import ENGINES, Engine
+
+    calls = []
+
+    def counting(seg, items, *args, **options):
+        calls.append(len(items))
+        from personseg.inference.stills import predict_stills
+
+        predict_stills(seg, items, *args, **options)
+
+    monkeypatch.setattr(sys.modules[__name__], "counting", counting, raising=False)
+    monkeypatch.setitem(ENGINES, "counting", Engine(__name__, "counting", None, None, "test engine"))
+    monkeypatch.setattr(Segmenter, "open", classmethod(lambda cls, *a, **k: cls(ChannelBackend(16))))
+    make_photos(tmp_path / "in", 3)
+    code, summary, err = run_cli(capsys, "predict", tmp_path / "in", "--out", tmp_path / "out",
+                                 "--engine", "counting")
+    assert code == 0 and "3 images in" in summary and calls == [3], err
