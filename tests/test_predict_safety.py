@@ -55,7 +55,8 @@ def test_a_video_that_does_not_play_back_is_listed_and_removed(tmp_path, fake_ba
     out = tmp_path / "out"
     code, stdout, err = run_cli(capsys, "predict", video, tmp_path / "ok.png", "--out", out,
                                 "--save", "mask,overlay", "--save-frames")
-    assert code == 1 and "1 image in" in stdout and "video" not in stdout  # not counted as done
+    counted = stdout.split(" -> ")[0]  # the summary's counts, before the output folder
+    assert code == 1 and "1 image in" in counted and "video" not in counted  # not counted as done
     assert "clip_overlay.mp4: the written video does not play back (0 of 6 frames readable)" in err
     assert sorted(p.name for p in out.iterdir()) == ["ok_mask.png", "ok_overlay.jpg"]  # no MP4s, no frames
 
