@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue  # command not built yet
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(command_parser)
-        command_parser.set_defaults(_run=module.run)
+        command_parser.set_defaults(_run=module.run, _module=module, _parser=command_parser)
     return parser
 
 
@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
 
         quiet()
     try:
+        from personseg.cli.guard import check_command
+
+        check_command(args._module, args._parser, args)  # inputs are never written
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

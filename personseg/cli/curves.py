@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from personseg.cli.guard import DERIVED, WRITE
+
+PATHS = {"run_dir": DERIVED, "out": WRITE}
+
+
+def derived_paths(args: argparse.Namespace):
+    """Reads RUN_DIR/log.csv (not the whole folder: the figure goes beside it by default)."""
+    run_dir = Path(args.run_dir)
+    return [("RUN_DIR", run_dir / "log.csv")], [("--out", Path(args.out or run_dir / "curves.png"))], []
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -11,8 +22,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from personseg.errors import UserError
     from personseg.training.curves import plot_curves
 

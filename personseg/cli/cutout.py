@@ -8,8 +8,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from personseg.cli.options import add_look_arguments, add_model_arguments, load_segmenter
+from personseg.cli.guard import READ, WRITE
+from personseg.cli.options import (
+    LOOK_PATHS,
+    MODEL_PATHS,
+    add_look_arguments,
+    add_model_arguments,
+    load_segmenter,
+)
 from personseg.errors import UserError
+
+PATHS = {"input": READ, "output": WRITE, **MODEL_PATHS, **LOOK_PATHS}  # `-`: stdin / stdout
 
 STDIO = "-"
 ALPHA_FORMATS = (".png", ".webp", ".tif", ".tiff")  # files that keep a cut-out's transparency

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from personseg.cli.guard import NOT_A_PATH, READ, WRITE_FOLDER
 from personseg.data.download import ANNOTATIONS_ENV, ANNOTATIONS_URL, IMAGES_ENV, IMAGES_URL, SPLITS
+
+PATHS = {"out": WRITE_FOLDER, "annotations": READ, "images_url": NOT_A_PATH}
+
+
+def derived_paths(args: argparse.Namespace):
+    """The files it writes under --out: the split's JSON, extracted and restricted."""
+    from personseg.data.download import written_annotations
+
+    return [], [("--out", path) for path in written_annotations(args.out, args.split, args.annotations)], []
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from personseg.cli.guard import NOT_A_PATH, WRITE
 from personseg.cli.options import (
+    GROUND_TRUTH_PATHS,
+    MODEL_PATHS,
     add_ground_truth_arguments,
     add_model_arguments,
     load_ground_truth,
@@ -13,6 +16,8 @@ from personseg.cli.options import (
 )
 from personseg.disk import check_writable_file
 from personseg.errors import OptionError
+
+PATHS = {**MODEL_PATHS, **GROUND_TRUTH_PATHS, "thresholds": NOT_A_PATH, "csv": WRITE}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from personseg.cli.guard import READ, WRITE
+
+PATHS = {"weights": READ, "out": WRITE, "calibration": READ}  # default --out: a new suffix
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from personseg.backends.refs import KERAS_KINDS, expected

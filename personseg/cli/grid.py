@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import argparse
 
+from personseg.cli.guard import READ, WRITE
 from personseg.cli.options import (
+    GROUND_TRUTH_PATHS,
+    MODEL_PATHS,
     add_ground_truth_arguments,
     add_model_arguments,
     load_ground_truth,
     load_segmenter,
 )
+
+PATHS = {"inputs": READ, **MODEL_PATHS, **GROUND_TRUTH_PATHS, "out": WRITE}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from personseg.cli.options import add_look_arguments, add_model_arguments, load_segmenter
+from personseg.cli.guard import NOT_A_PATH, READ, WRITE_FOLDER
+from personseg.cli.options import (
+    LOOK_PATHS,
+    MODEL_PATHS,
+    add_look_arguments,
+    add_model_arguments,
+    load_segmenter,
+)
 from personseg.errors import UserError
+
+PATHS = {"inputs": READ, **MODEL_PATHS, **LOOK_PATHS, "out": WRITE_FOLDER, "save": NOT_A_PATH}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.options import add_prepared_output_arguments
+from personseg.cli.guard import NOT_A_PATH, READ
+from personseg.cli.options import PREPARED_OUTPUT_PATHS, add_prepared_output_arguments
+
+PATHS = {"annotations": READ, "images": READ, **PREPARED_OUTPUT_PATHS, "negatives": NOT_A_PATH}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

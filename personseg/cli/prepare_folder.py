@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.options import add_prepared_output_arguments
+from personseg.cli.guard import NOT_A_PATH, READ
+from personseg.cli.options import PREPARED_OUTPUT_PATHS, add_prepared_output_arguments
+
+PATHS = {"images": READ, "masks": READ, **PREPARED_OUTPUT_PATHS, "holdout_split": NOT_A_PATH}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

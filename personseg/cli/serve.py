@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.options import add_look_arguments, add_model_arguments, load_segmenter
+from personseg.cli.guard import NOT_A_PATH
+from personseg.cli.options import (
+    LOOK_PATHS,
+    MODEL_PATHS,
+    add_look_arguments,
+    add_model_arguments,
+    load_segmenter,
+)
+
+PATHS = {"host": NOT_A_PATH, **MODEL_PATHS, **LOOK_PATHS}  # writes nothing
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

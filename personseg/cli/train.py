@@ -9,7 +9,11 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from personseg.cli.guard import READ, WRITE_FOLDER
 from personseg.training.config import TrainConfig
+
+PATHS = {"data": READ, "val": READ, "out": WRITE_FOLDER, "encoder_weights": READ, "init": READ,
+         "teacher": READ, "teacher_cache": WRITE_FOLDER}
 
 
 def _csv(kind: type):

@@ -119,6 +119,15 @@ def restricted(coco: dict, images: list[dict]) -> dict:
     return kept
 
 
+def written_annotations(out: str | os.PathLike, split: str, source: str | None) -> list[Path]:
+    """The annotation files a download writes under `out` (checked against its inputs first)."""
+    out = Path(out)
+    written = [out / "annotations" / f"instances_{split}.json"]
+    if not (source and not _is_url(source) and source.lower().endswith(".json")):
+        written.append(out / "downloads" / f"instances_{split}.json")
+    return written
+
+
 def _is_url(text: str) -> bool:
     return urlsplit(text).scheme in ("http", "https")
 
