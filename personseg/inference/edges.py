@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from personseg.errors import OptionError
+from personseg.inference import bounded
 
 EDGES = ("sharp", "soft", "refined")
 SOFT_BAND = 0.1  # the soft ramp: alpha goes 0 → 1 as probability goes threshold ∓ this
@@ -69,6 +70,11 @@ def alpha_matte(rgb: np.ndarray, prob: np.ndarray, threshold: float = 0.5,
     if edges == "sharp":
         return (prob >= threshold).astype(np.float32)
     if edges == "refined":
+        scale = bounded.guide_scale(prob.shape)
+        if scale < 1:  # a big photo: filter at a bounded working resolution, upsample the alpha
+            small = bounded.scaled_shape(prob.shape, scale)
+            refined = guided_filter(bounded.resize(rgb, small), bounded.resize(prob, small))
+            return bounded.resize(soft_alpha(refined, threshold), prob.shape[:2])
         prob = guided_filter(rgb, prob)
     return soft_alpha(prob, threshold)
 
@@ -80,4 +86,4 @@ def alpha_image(alpha: np.ndarray) -> np.ndarray:
 
 def probability_image(prob: np.ndarray) -> np.ndarray:
     """float probabilities in [0, 1] → uint16 H×W 0..65535 (`_probs.png`: divide by 65535)."""
-    return np.rint(np.clip(np.asarray(prob, np.float64), 0, 1) * 65535).astype(np.uint16)
+    return np.rint(np.clip(np.asarray(prob, np.float32), 0, 1) * 65535).astype(np.uint16)

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from personseg.errors import OptionError
+from personseg.inference import bounded
 from personseg.inference.edges import EDGES, alpha_image, alpha_matte, probability_image
 
 OVERLAY_COLOR = (255, 40, 120)  # magenta-pink: rare in photos, readable on skin and sky
@@ -98,16 +99,10 @@ def mask_image(mask: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(mask, bool), 255, 0).astype(np.uint8)
 
 
-def _alpha(mask_or_alpha: np.ndarray) -> np.ndarray:
-    return np.asarray(mask_or_alpha, np.float32)[..., None]
-
-
 def overlay(rgb: np.ndarray, mask: np.ndarray, color=OVERLAY_COLOR, alpha: float = 0.5) -> np.ndarray:
     """Tint the person pixels with `color` and outline them, so misses and spills are easy to see."""
     mask = np.asarray(mask) >= 0.5 if np.asarray(mask).dtype != bool else np.asarray(mask)
-    out = rgb.astype(np.float32)
-    out[mask] = (1 - alpha) * out[mask] + alpha * np.asarray(color, np.float32)
-    out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = bounded.composite(rgb, 1.0 - mask * np.float32(alpha), np.asarray(color, np.float32))
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     thickness = max(1, round(max(mask.shape) / 300))
     cv2.drawContours(out, contours, -1, tuple(int(c) for c in color), thickness, lineType=cv2.LINE_AA)
@@ -117,18 +112,17 @@ def overlay(rgb: np.ndarray, mask: np.ndarray, color=OVERLAY_COLOR, alpha: float
 def cutout(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """RGBA image: the photo's colours with `alpha` (bool mask or float in [0, 1]) as its alpha
     channel; fully transparent pixels are black."""
-    a = alpha_image(alpha)
-    rgba = np.zeros((*rgb.shape[:2], 4), np.uint8)
-    rgba[..., :3] = np.where(a[..., None] > 0, rgb, 0)
-    rgba[..., 3] = a
+    rgba = np.empty((*rgb.shape[:2], 4), np.uint8)
+    for rows in bounded.strips(rgb.shape[0]):  # a strip at a time: flat memory on big photos
+        a = alpha_image(alpha[rows])
+        rgba[rows, :, :3] = np.where(a[..., None] > 0, rgb[rows], 0)
+        rgba[rows, :, 3] = a
     return rgba
 
 
 def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
     """rgb × alpha + background × (1 − alpha), as uint8 RGB (background: H×W×3 or a colour)."""
-    a = _alpha(alpha)
-    out = rgb.astype(np.float32) * a + np.asarray(background, np.float32) * (1 - a)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return bounded.composite(rgb, alpha, background)
 
 
 def flatten(rgba: np.ndarray, background=(0, 0, 0)) -> np.ndarray:
@@ -164,18 +158,15 @@ def blur_background(rgb: np.ndarray, alpha: np.ndarray, strength: float = 0.03) 
     """Portrait-mode look: the background Gaussian-blurred (sigma = strength × longer side).
 
     The blur is normalised over the background only, so the person's colours do not bleed into
-    a halo around them. A bool mask's edge is feathered by a couple of pixels; a float alpha
-    (from `edges.alpha_matte`) is used as it is."""
+    a halo around them; it runs at a bounded working resolution (`bounded.blurred_background`).
+    A bool mask's edge is feathered by a couple of pixels; a float alpha (from
+    `edges.alpha_matte`) is used as it is."""
     longer = max(rgb.shape[:2])
     sigma = max(1.0, strength * longer)
     a = np.asarray(alpha, np.float32)
     if np.asarray(alpha).dtype == bool:
         a = cv2.GaussianBlur(a, (0, 0), max(0.5, longer / 500))
-    weight = cv2.GaussianBlur(1.0 - a, (0, 0), sigma)[..., None]
-    spread = cv2.GaussianBlur(rgb.astype(np.float32) * (1.0 - a[..., None]), (0, 0), sigma)
-    plain = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), sigma)
-    blurred = np.where(weight > 1e-3, spread / np.maximum(weight, 1e-3), plain)
-    return composite(rgb, a, blurred)
+    return composite(rgb, a, bounded.blurred_background(rgb, a, sigma))
 
 
 @dataclass
