@@ -10,7 +10,8 @@
     GET /v1/health     {"status": "ok", "model": ...}
 
 Failures are JSON `{"error": "<what>: <problem>"}` with a 4xx status: 400 for a missing file,
-a non-image or a bad option, 413 for an upload over the byte or pixel limit.
+a non-image or a bad option, 413 for an upload over the byte or pixel limit; 503 when the
+request's time budget runs out or the server has no room for its pixels in time (`budget`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from personseg.errors import OptionError
 from personseg.files import encode_image
 from personseg.inference.render import DEFAULT_BACKGROUND, KINDS, Look, parse_colour, render_all
+from personseg.serve.budget import DEFAULT_SECONDS, Budget
 from personseg.serve.uploads import MAX_PIXELS, MAX_UPLOAD_BYTES, Rejected, decode_upload
 
 PAGE_KINDS = ("mask", "overlay", "cutout", "blur", "replace")  # what the page shows (of render.KINDS)
@@ -65,13 +67,16 @@ def _look(form, background_image: np.ndarray | None, defaults: Look) -> Look:
 
 
 def create_app(seg, look: Look | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
-               max_pixels: int = MAX_PIXELS, model_name: str = "") -> Flask:
+               max_pixels: int = MAX_PIXELS, model_name: str = "",
+               seconds: float = DEFAULT_SECONDS) -> Flask:
     """The app over `seg` (loaded once by the caller, shared by every request; calls into it are
-    serialised). `look` holds the defaults a request may override."""
+    serialised). `look` holds the defaults a request may override; each request gets `seconds`
+    and the requests in progress share `max_pixels` (`budget.Budget`)."""
     defaults = look or Look(background=DEFAULT_BACKGROUND)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     model_lock = threading.Lock()
+    budget = Budget(max_pixels, seconds)
     page = (resources.files("personseg.serve") / "static" / "index.html").read_text(encoding="utf-8")
 
     def fail(status: int, message: str):
@@ -103,6 +108,7 @@ def create_app(seg, look: Look | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
 
     @app.post("/v1/segment")
     def segment():
+        deadline = budget.deadline()
         upload = request.files.get("image")
         if upload is not None:
             rgb = decode_upload(upload.read(), upload.filename or "image", max_pixels)
@@ -122,17 +128,23 @@ def create_app(seg, look: Look | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
         if fmt == "png" and kind not in KINDS:
             raise OptionError("kind", kind, f"choose one of {','.join(KINDS)}")
         started = time.perf_counter()
-        with model_lock:
-            probs = seg.predict(rgb)
-        if fmt == "png":
-            picture = render_all([kind], rgb, probs, options)[kind]
-            return Response(encode_image(picture, ".png"), mimetype="image/png")
-        pictures = render_all(PAGE_KINDS, rgb, probs, options)
+        with budget.hold(rgb.shape[0] * rgb.shape[1], deadline):
+            with budget.lock(model_lock, deadline):
+                deadline.check("model")
+                probs = seg.predict(rgb)
+            deadline.check("pictures")
+            if fmt == "png":
+                picture = render_all([kind], rgb, probs, options)[kind]
+                deadline.check("encoding")
+                return Response(encode_image(picture, ".png"), mimetype="image/png")
+            pictures = render_all(PAGE_KINDS, rgb, probs, options)
+            deadline.check("encoding")
+            images = {kind: data_url(picture, kind) for kind, picture in pictures.items()}
         return jsonify(
             width=int(rgb.shape[1]), height=int(rgb.shape[0]),
             person_fraction=round(float((probs >= options.threshold).mean()), 4),
             edges=options.edges, seconds=round(time.perf_counter() - started, 3),
-            images={kind: data_url(picture, kind) for kind, picture in pictures.items()},
+            images=images,
         )
 
     return app
