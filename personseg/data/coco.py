@@ -1,11 +1,11 @@
 """COCO instances JSON → binary person masks, via pycocotools.
 
-Loading problems (missing file, bad JSON, missing keys, no `person` category) are UserErrors:
-nothing can be prepared. A bad segmentation of one image (degenerate polygon, malformed RLE)
-raises `SegmentationError` instead, so a pipeline can skip that image and carry on. Segmentations
-are validated before pycocotools sees them because pycocotools accepts some of them silently
-(a 2-point polygon is read as a bounding box; RLE counts that overrun the image are decoded
-past the buffer).
+Loading problems (missing file, bad JSON, a schema violation: `coco_schema`, no `person`
+category) are UserErrors: nothing can be prepared. A bad segmentation of one image (degenerate
+polygon, malformed RLE) raises `SegmentationError` instead, so a pipeline can skip that image
+and carry on. Segmentations are validated before pycocotools sees them because pycocotools
+accepts some of them silently (a 2-point polygon is read as a bounding box; RLE counts that
+overrun the image are decoded past the buffer).
 """
 
 from __future__ import annotations
@@ -20,11 +20,8 @@ import numpy as np
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
+from personseg.data.coco_schema import REQUIRED_KEYS, check_schema
 from personseg.errors import UserError
-
-REQUIRED_KEYS = ("images", "annotations", "categories")
-IMAGE_KEYS = ("id", "file_name", "width", "height")
-ANNOTATION_KEYS = ("id", "image_id", "category_id", "segmentation")
 
 
 class SegmentationError(ValueError):
@@ -51,39 +48,13 @@ def load_coco(path: str | os.PathLike) -> COCO:
         raise UserError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a JSON object with {', '.join(REQUIRED_KEYS)}")
-    missing = [key for key in REQUIRED_KEYS if not isinstance(data.get(key), list)]
-    if missing:
-        raise UserError(f"{path}: missing or not a list: {', '.join(missing)} (not a COCO instances file?)")
-    _check_records(path, data["images"], IMAGE_KEYS, "image")
-    _check_images(path, data["images"])
-    _check_records(path, data["annotations"], ANNOTATION_KEYS, "annotation")
-    _check_records(path, data["categories"], ("id", "name"), "category")
+    check_schema(path, data)  # before pycocotools: list ids, duplicates, hidden names
     coco = COCO()
     coco.dataset = data
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints "creating index..."
         coco.createIndex()
     coco.personseg_path = str(path)
     return coco
-
-
-def _check_records(path: Path, records: list, keys: tuple[str, ...], kind: str) -> None:
-    for index, record in enumerate(records):
-        lacking = [key for key in keys if not isinstance(record, dict) or key not in record]
-        if lacking:
-            raise UserError(f"{path}: {kind} #{index} has no {', '.join(lacking)}")
-
-
-def _check_images(path: Path, images: list[dict]) -> None:
-    """Every image needs a file name and a usable size: masks are built from width × height."""
-    for index, info in enumerate(images):
-        where = f"{path}: image #{index} (id {info['id']})"
-        if not isinstance(info["file_name"], str) or not info["file_name"]:
-            raise UserError(f"{where}: file_name {info['file_name']!r} is not a file name")
-        for key in ("width", "height"):
-            value = info[key]
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not number or value < 1 or value != int(value):
-                raise UserError(f"{where}: {key} {value!r} is not a positive whole number")
 
 
 def person_category_id(coco: COCO) -> int:

@@ -28,9 +28,11 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from personseg.data.coco_schema import check_schema
 from personseg.data.fetch import Fetcher, FetchError, Stopped
 from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
+from personseg.limits import check_number
 from personseg.progress import progress_bar
 from personseg.wording import plural
 
@@ -184,6 +186,8 @@ def _read_json(path: Path) -> dict:
         raise UserError(f"{path}: cannot read annotations ({exc})") from None
     if not isinstance(coco, dict) or not {"images", "annotations"} <= coco.keys():
         raise UserError(f"{path}: not a COCO instances file (no 'images' and 'annotations')")
+    coco.setdefault("categories", [])
+    check_schema(path, coco)  # list ids would crash the selection; duplicates would mix photos
     return coco
 
 
@@ -198,11 +202,11 @@ def download_coco(out: str | os.PathLike, split: str, person_only: bool = False,
     """
     if split not in SPLITS:
         raise OptionError("split", split, f"choose from {', '.join(SPLITS)}")
-    limits = (("max_images", max_images, 1), ("workers", workers, 1), ("retries", retries, 0),
-              ("backoff", backoff, 0))
+    limits = (("max_images", max_images, 1), ("workers", workers, 1), ("retries", retries, 0))
     for option, value, least in limits:
         if value is not None and value < least:
             raise OptionError(option, value, f"must be at least {least}")
+    check_number("backoff", backoff, 0, 3600)
     from personseg import __version__
 
     out = Path(out)
