@@ -12,7 +12,8 @@ import importlib
 import os
 from pathlib import Path
 
-from personseg.errors import OptionError, UserError
+from personseg.errors import UserError
+from personseg.limits import check_size
 
 EXTRA_HINT = "pip install 'personseg[export]'"
 
@@ -65,6 +66,5 @@ def fixed_or_requested_size(path: str | Path, height, width, size: int | None) -
         return height, width
     if size is None:
         raise UserError(f"{path}: model has a dynamic input size; give a size (a multiple of 32)")
-    if size <= 0 or size % 32:
-        raise OptionError("size", size, "must be a positive multiple of 32")
+    check_size(size)
     return size, size

@@ -37,6 +37,7 @@ class Settings:
     def __post_init__(self) -> None:
         """Every count checked before anything runs (a bad one would fail after minutes of work)."""
         from personseg.errors import OptionError
+        from personseg.limits import check_size
 
         minimum = {"runs": 1, "warmup": 0, "batch": 1, "batch_runs": 1, "calibration_count": 1,
                    "e2e_images": 0}
@@ -45,9 +46,10 @@ class Settings:
                 raise OptionError(name, getattr(self, name), f"must be at least {low}")
         if self.threads is not None and self.threads < 1:
             raise OptionError("threads", self.threads, "must be at least 1")
-        bad = [size for size in self.sizes if size <= 0 or size % 32]
-        if bad or not self.sizes:
-            raise OptionError("sizes", " ".join(map(str, self.sizes)), "expected positive multiples of 32")
+        if not self.sizes:
+            raise OptionError("sizes", "", "expected positive multiples of 32")
+        for size in self.sizes:
+            check_size(size, "sizes")
 
     @classmethod
     def quick(cls, **overrides) -> Settings:

@@ -37,8 +37,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 def load_segmenter(args: argparse.Namespace):
     """Segmenter for --weights/--backend/--size."""
     from personseg.inference.segmenter import Segmenter
+    from personseg.limits import check_size
 
-    options = {"size": args.size} if args.size is not None else {}
+    options = {"size": check_size(args.size)} if args.size is not None else {}
     return Segmenter.open(args.weights, backend=args.backend, tta=args.tta, **options)
 
 

@@ -72,10 +72,14 @@ def run(args: argparse.Namespace) -> int:
     from personseg.inference.engines import engine_backend, engine_runner
     from personseg.inference.outputs import parse_kinds
     from personseg.inference.predict import run_predict
+    from personseg.inference.render import Look
+    from personseg.inference.temporal import TemporalSmoother
 
     if args.out is None:
         raise UserError(f"--out: give the output folder (--out DIR){_file_to_file_hint(args.inputs)}")
     kinds = parse_kinds(args.save)
+    Look(args.threshold, args.edges, args.background, args.blur_strength)  # checked before the model loads
+    TemporalSmoother(args.smooth)
     engine_runner(args.engine)  # a missing extra is said before the model loads
     args.backend = engine_backend(args.engine, args.weights, args.backend)
     options = {"address": args.address, "num_workers": args.num_workers} if args.engine == "ray" else {}

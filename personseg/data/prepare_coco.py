@@ -25,6 +25,7 @@ from personseg.data.output_guard import check_prepare_outputs
 from personseg.data.pair_files import check_plan_options, fit, read_source, write_pair
 from personseg.data.runner import Job, Report, Skipped, run_jobs
 from personseg.errors import OptionError, UserError
+from personseg.limits import check_number
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,7 @@ def plan(annotations: str | os.PathLike, images: str | os.PathLike, out: str | o
     check_split(split)
     if crowd not in ("include", "ignore"):
         raise OptionError("crowd", crowd, "expected include or ignore")
-    if min_area < 0:
-        raise OptionError("min_area", min_area, "must not be negative")
+    check_number("min_area", min_area, 0)
     check_plan_options(max_side, limit)
     keep_negatives = parse_negatives(negatives)
     coco = load_coco(annotations)

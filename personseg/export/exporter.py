@@ -27,6 +27,7 @@ from personseg.errors import OptionError, UserError
 from personseg.export import FORMATS, QUANTIZATIONS, converters, parity
 from personseg.files import atomic_path, read_rgb
 from personseg.inference.sample_photos import sample_images
+from personseg.limits import check_opset, check_size
 from personseg.models.loading import at_size, load_keras_model, square_size
 
 SUFFIX = {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": "_savedmodel"}
@@ -118,6 +119,10 @@ def export_model(
         raise OptionError("size", size, "a fixed size and dynamic=True exclude each other")
     if calibration_count < 1:
         raise OptionError("calibration_count", calibration_count, "must be at least 1")
+    if size is not None:
+        check_size(size)  # before the model loads: `--size 100000` would exhaust memory
+    if fmt == "onnx":
+        check_opset(opset)
     ref = parse_ref(weights, "weights", KERAS_KINDS)
     weights = ref.keras_file()
     model = load_keras_model(weights)

@@ -16,7 +16,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from personseg.errors import OptionError, UserError
+from personseg.errors import UserError
+from personseg.limits import check_size
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -115,8 +116,8 @@ class ShapeUpsampling(keras.layers.Layer):
 
 def at_size(model: keras.Model, size: int | None) -> keras.Model:
     """The same network and weights with a size×size input (None: any H×W), float32 throughout."""
-    if size is not None and (size <= 0 or size % 32):
-        raise OptionError("size", size, "must be a positive multiple of 32")
+    if size is not None:
+        check_size(size)
 
     def clone(layer):
         if size is None and isinstance(layer, keras.layers.UpSampling2D) and layer.interpolation != "nearest":

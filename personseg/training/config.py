@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personseg.errors import OptionError, UserError
+from personseg.limits import check_number, check_size
 
 # Where the decoder stops when the config does not say: the fastest setting that still meets
 # the accuracy target (README, "Training"); full-resolution decoder stages cost more CPU time
@@ -142,8 +143,7 @@ class TrainConfig:
 
     def _check_numbers(self) -> None:
         """Every number a run uses, checked when the config is made: before anything is written."""
-        if self.size <= 0 or self.size % 32:
-            raise OptionError("size", self.size, "must be a positive multiple of 32")
+        check_size(self.size)
         at_least_one = {"batch_size": self.batch_size, "epochs": self.epochs, "depth": self.depth,
                         "base_filters": self.base_filters, "steps_per_epoch": self.steps_per_epoch}
         for name, value in at_least_one.items():
@@ -151,8 +151,11 @@ class TrainConfig:
                 raise OptionError(name, value, "must be at least 1")
         for name in ("lr", "encoder_lr_multiplier", "warmup_epochs", "weight_decay", "patience",
                      "cpu_devices"):
-            if getattr(self, name) < 0:
-                raise OptionError(name, getattr(self, name), "must not be negative")
+            check_number(name, getattr(self, name), 0)  # finite: `--lr nan` trains nothing
+        for name in ("ema", "copy_paste", "teacher_weight", *(["bn_momentum"] if self.bn_momentum else [])):
+            check_number(name, getattr(self, name))
+        for value in self.zoom:
+            check_number("zoom", value)
         for name in ("decoder_filters", "shallow_filters"):
             widths = getattr(self, name)
             if not widths or min(widths) < 1:

@@ -35,6 +35,7 @@ from personseg.data.integrity import decode_failure
 from personseg.disk import check_writable_folder, remove_stale_temps, write_error
 from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
+from personseg.limits import check_size
 from personseg.models import build_model
 from personseg.models.encoders import MOBILENETV2_PREFIXES
 from personseg.models.loading import at_size, save_h5, start_from
@@ -111,8 +112,7 @@ def _train(config: TrainConfig, resume: bool, verbose: int, extra_callbacks: lis
             raise UserError(f"{run}: no config.json, nothing to resume")
     elif run.exists() and any(run.iterdir()):
         raise UserError(f"{run}: run folder exists and is not empty (resume it to continue)")
-    if config.size <= 0 or config.size % 32:
-        raise OptionError("size", config.size, "must be a positive multiple of 32")
+    check_size(config.size)
     check_writable_folder(run)
     strategy = _setup_runtime(config)
     train_roots = data_lib.load_roots(config.data, "train")
