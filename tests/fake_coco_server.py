@@ -68,6 +68,17 @@ def archive() -> bytes:
     return buffer.getvalue()
 
 
+def corrupt(archive_bytes: bytes) -> bytes:
+    """The archive with one byte of the val2017 member's compressed data changed: the same
+    length and a valid directory, but the member fails its CRC (or does not inflate)."""
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as zf:
+        info = zf.getinfo("annotations/instances_val2017.json")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data = bytearray(archive_bytes)
+    data[start + info.compress_size // 2] ^= 0x55
+    return bytes(data)
+
+
 class FakeCoco:
     """The server's content and script, and a count of requests per path."""
 
@@ -103,6 +114,8 @@ def _handler(fake: FakeCoco) -> type[BaseHTTPRequestHandler]:
                 return
             body = {"garbage": b"\xff\xd8 this is not a JPEG " * 20, "small": jpeg(10, 10)}.get(
                 action, fake.files[self.path])
+            if action == "corrupt":
+                body = corrupt(body)
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(body)))

@@ -115,3 +115,36 @@ def test_clear_errors(fake, tmp_path, capsys):
     assert f"error: {missing}: annotations file not found" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["download", "coco", "--split", "test2017", "--out", str(tmp_path / "o")])
+
+
+@pytest.mark.whole_archive
+def test_a_corrupt_archive_is_fetched_again_never_kept_as_complete(fake, tmp_path, capsys):
+    from tests.fake_coco_server import corrupt
+
+    fake.script[ARCHIVE_PATH] = ["corrupt", "ok"]  # the right length, a bad CRC: fetched again
+    out = tmp_path / "coco"
+    assert cli(fake, out, "--person-only", "--retries", "1", "--max-images", "1") == 0
+    assert fake.requests[ARCHIVE_PATH] == 2
+    # a corrupt copy already on disk (an older version kept it) is deleted and fetched again
+    archive = out / "downloads/annotations_trainval2017.zip"
+    archive.write_bytes(corrupt(fake.files[ARCHIVE_PATH]))
+    (out / "downloads/instances_val2017.json").unlink()
+    assert cli(fake, out, "--person-only", "--retries", "0", "--max-images", "1") == 0
+    assert "corrupt" in capsys.readouterr().out and fake.requests[ARCHIVE_PATH] == 3
+    assert archive.read_bytes() == fake.files[ARCHIVE_PATH]
+    # a local archive that fails its CRC is one error line naming it
+    bad = tmp_path / "local.zip"
+    bad.write_bytes(corrupt(fake.files[ARCHIVE_PATH]))
+    assert cli(fake, tmp_path / "other", "--annotations", str(bad)) == 2
+    assert f"error: {bad}: the archive is corrupt" in capsys.readouterr().err
+
+
+@pytest.mark.whole_archive
+def test_leftovers_of_a_killed_download_are_removed_by_the_next_run(fake, tmp_path, capsys):
+    out = tmp_path / "coco"
+    folder = out / "images/val2017"
+    folder.mkdir(parents=True)
+    dead = folder / ".000000000001.999999999.abcdefgh.tmp.jpg"  # a writer pid that cannot run
+    dead.write_bytes(b"half a photo")
+    assert cli(fake, out, "--person-only", "--retries", "0", "--max-images", "1") == 0
+    assert not dead.exists() and "removed, a temporary file of a killed run" in capsys.readouterr().err

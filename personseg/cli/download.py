@@ -12,7 +12,7 @@ PATHS = {"out": WRITE_FOLDER, "annotations": READ, "images_url": NOT_A_PATH}
 
 def derived_paths(args: argparse.Namespace):
     """The files it writes under --out: the split's JSON, extracted and restricted."""
-    from personseg.data.download import written_annotations
+    from personseg.data.coco_archive import written_annotations
 
     return [], [("--out", path) for path in written_annotations(args.out, args.split, args.annotations)], []
 

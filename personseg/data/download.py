@@ -11,27 +11,29 @@ Written under OUT (a rerun skips every file already there and valid, so it resum
 
 Where COCO lives is configurable (flags, or PERSONSEG_COCO_ANNOTATIONS_URL and
 PERSONSEG_COCO_IMAGES_URL) for mirrors and for tests against a local server. Photos come over
-a thread pool through `personseg.data.fetch` (retries, atomic writes).
+a thread pool through `personseg.data.fetch` (retries, atomic writes); the archive is verified
+by its CRC before it counts as complete (`coco_archive`). Temporary files a killed run left
+under OUT are removed at start.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from personseg.data.coco_archive import split_annotations
 from personseg.data.coco_schema import check_schema
 from personseg.data.fetch import Fetcher, FetchError, Stopped
+from personseg.disk import remove_stale_temps
 from personseg.errors import OptionError, UserError
-from personseg.files import atomic_path, write_text
+from personseg.files import write_text
 from personseg.limits import check_number
 from personseg.progress import progress_bar
 from personseg.wording import plural
@@ -121,63 +123,6 @@ def restricted(coco: dict, images: list[dict]) -> dict:
     return kept
 
 
-def written_annotations(out: str | os.PathLike, split: str, source: str | None) -> list[Path]:
-    """The annotation files a download writes under `out` (checked against its inputs first)."""
-    out = Path(out)
-    written = [out / "annotations" / f"instances_{split}.json"]
-    if not (source and not _is_url(source) and source.lower().endswith(".json")):
-        written.append(out / "downloads" / f"instances_{split}.json")
-    return written
-
-
-def _is_url(text: str) -> bool:
-    return urlsplit(text).scheme in ("http", "https")
-
-
-def split_annotations(source: str, out: Path, split: str, fetcher: Fetcher) -> Path:
-    """The split's instances JSON: `source` is the archive's URL, a local copy of it, or a JSON."""
-    name = f"instances_{split}.json"
-    if _is_url(source):
-        archive = out / "downloads" / (Path(urlsplit(source).path).name or "annotations.zip")
-        if _member(archive, name) is None:
-            print(f"downloading {source}")
-            with progress_bar(desc=archive.name, unit="B", unit_scale=True, unit_divisor=1024,
-                              dynamic_ncols=True) as bar:
-                try:
-                    fetcher.fetch(source, archive, check=lambda tmp: _archive_problem(tmp, name),
-                                  progress=bar)
-                except FetchError as exc:
-                    raise UserError(f"{source}: {exc}") from None
-    else:
-        archive = Path(source)
-        if not archive.is_file():
-            raise UserError(f"{archive}: annotations file not found")
-        if archive.suffix.lower() == ".json":
-            return archive
-        if _member(archive, name) is None:
-            raise UserError(f"{archive}: {_archive_problem(archive, name)}")
-    extracted = out / "downloads" / name
-    if not extracted.is_file():
-        with zipfile.ZipFile(archive) as zf, zf.open(_member(archive, name)) as src, \
-                atomic_path(extracted) as tmp, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-    return extracted
-
-
-def _member(archive: Path, name: str) -> str | None:
-    """The archive's member called `name` (in any folder), None if absent or not a zip."""
-    if not archive.is_file() or not zipfile.is_zipfile(archive):
-        return None
-    with zipfile.ZipFile(archive) as zf:
-        return next((m for m in zf.namelist() if Path(m).name == name), None)
-
-
-def _archive_problem(archive: Path, name: str) -> str | None:
-    if not zipfile.is_zipfile(archive):
-        return "not a zip archive"
-    return None if _member(archive, name) else f"the archive has no {name}"
-
-
 def _read_json(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as file:
@@ -210,6 +155,9 @@ def download_coco(out: str | os.PathLike, split: str, person_only: bool = False,
     from personseg import __version__
 
     out = Path(out)
+    for folder in (out / "downloads", out / "annotations", out / "images" / split):
+        for path in remove_stale_temps(folder):
+            print(f"note: {path}: removed, a temporary file of a killed run", file=sys.stderr)
     fetcher = Fetcher(retries=retries, backoff=backoff, user_agent=f"personseg/{__version__}")
     source = annotations or os.environ.get(ANNOTATIONS_ENV) or ANNOTATIONS_URL
     base = images_url or os.environ.get(IMAGES_ENV) or IMAGES_URL
