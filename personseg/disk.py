@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -60,7 +61,8 @@ def remove_stale_temps(folder: str | os.PathLike, max_age_s: float = 3600.0) -> 
 
     A temporary file of `atomic_path` names its writer's process id: it is stale when that
     process no longer runs. Other hidden `.*.tmp*` files (older versions) count as stale once
-    they are `max_age_s` old. Files of live writers (a concurrent run) are never touched."""
+    they are `max_age_s` old. Files of live writers (a concurrent run) are never touched.
+    Temporary folders named the same way (`--save-frames`) are removed whole."""
     folder = Path(folder)
     removed: list[Path] = []
     if not folder.is_dir():
@@ -75,7 +77,10 @@ def remove_stale_temps(folder: str | os.PathLike, max_age_s: float = 3600.0) -> 
                 stale = int(match["pid"]) != os.getpid() and not _alive(int(match["pid"]))
             else:
                 stale = now - path.stat().st_mtime > max_age_s
-            if stale and path.is_file():
+            if stale and path.is_dir() and not path.is_symlink():  # a folder written whole (frames)
+                shutil.rmtree(path)
+                removed.append(path)
+            elif stale and path.is_file():
                 path.unlink()
                 removed.append(path)
         except OSError:

@@ -18,12 +18,34 @@ from personseg.disk import write_error
 from personseg.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+PHOTO_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # what inference reads as a photo (datasets: not GIF)
 
 
-def is_image_file(path: str | os.PathLike) -> bool:
-    """True for a visible file name with an image extension (hidden files are temporaries)."""
+def animation_problem(data) -> str | None:
+    """GIFs follow one rule wherever an image is read (named, in a folder, uploaded): a still GIF
+    is an image; an animated one is refused with this reason (never its first frame alone)."""
+    if bytes(data[:4]) != b"GIF8":
+        return None
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as gif:
+            frames = getattr(gif, "n_frames", 1)
+    except Exception:  # noqa: BLE001 - unreadable: the decoder says so next
+        return None
+    if frames <= 1:
+        return None
+    return (f"an animated GIF ({frames} frames); convert it to a video (MP4) to segment every "
+            "frame, or save the frame you want as PNG")
+
+
+def is_image_file(path: str | os.PathLike, extensions: tuple[str, ...] = IMAGE_EXTENSIONS) -> bool:
+    """True for a visible file name with an image extension (hidden files are temporaries);
+    `extensions=PHOTO_EXTENSIONS` for what inference reads (GIFs too)."""
     path = Path(path)
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+    return path.suffix.lower() in extensions and not path.name.startswith(".")
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
@@ -35,6 +57,9 @@ def _decode(path: Path, flags: int, what: str, unreadable: str) -> np.ndarray:
     if not path.is_file():
         raise UserError(f"{path}: {what} file not found")
     data = np.fromfile(path, dtype=np.uint8)
+    problem = animation_problem(data)
+    if problem:
+        raise UserError(f"{path}: {problem}")
     image = cv2.imdecode(data, flags) if data.size else None
     if image is None:
         raise UserError(f"{path}: {unreadable}")
@@ -88,6 +113,9 @@ def as_rgb(image) -> np.ndarray:
         return read_rgb(image)
     if isinstance(image, (bytes, bytearray, memoryview)):
         data = np.frombuffer(image, np.uint8)
+        problem = animation_problem(data)
+        if problem:
+            raise UserError(f"image bytes: {problem}")
         decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if decoded is None:
             raise UserError("image bytes: not a readable image (corrupt or unsupported format)")

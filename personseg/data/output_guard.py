@@ -23,10 +23,10 @@ from pathlib import Path
 from personseg.data.dataset_layout import manifest_path, split_dirs
 from personseg.disk import check_writable_folder
 from personseg.errors import UserError
+from personseg.files import PHOTO_EXTENSIONS
 
 # (what the user typed, e.g. "--weights", and the path)
 Labelled = Iterable[tuple[str, "str | os.PathLike"]]
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
 def _inode(path: Path) -> tuple[int, int] | None:
@@ -71,7 +71,7 @@ def check_outputs(reads: Labelled, writes: Labelled = (), write_folders: Labelle
             if same_file(out, source):
                 raise UserError(f"{out}: this output ({out_option}) is the input {in_option} {source}; "
                                 f"writing it would destroy the input. Choose another {out_option}")
-        if out.suffix.lower() in IMAGE_SUFFIXES:
+        if out.suffix.lower() in PHOTO_EXTENSIONS:
             for in_option, folder in folders:
                 if _same_or_inside(out.parent, folder):
                     raise UserError(f"{out}: this output ({out_option}) is an image inside the input folder "

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from personseg.files import is_image_file
+from personseg.files import PHOTO_EXTENSIONS, is_image_file
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 GLOB_CHARS = set("*?[")
@@ -44,7 +44,7 @@ def _walk_images(folder: Path, exclude: Path | None, notes: list[str]) -> Iterat
             path = here / filename
             if filename.startswith("."):
                 continue
-            if is_image_file(path):
+            if is_image_file(path, PHOTO_EXTENSIONS):  # GIFs: one rule, named or found
                 yield path
             else:
                 hint = "; pass videos by name" if is_video(path) else ""

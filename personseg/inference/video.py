@@ -5,14 +5,18 @@ Each output is H.264 in MP4 with the input's frame rate, timestamps, size (odd s
 audio track (`video_io`); `smooth` > 0 averages the probability maps over time first
 (`temporal.TemporalSmoother`). A video is written under a temporary name, reopened and its
 frames counted, and only then renamed (a full disk can leave an MP4 without its index that no
-player opens). A video that fails is listed and leaves nothing behind: no MP4, and no
-`<name>_frames/` folder if this run created it; so does one stopped by Ctrl-C or a full disk
-(which stops the run, `WriteError`).
+player opens). `--save-frames` frames go to a hidden temporary folder renamed onto
+`<name>_frames/` once every frame and every MP4 is complete (before the MP4s get their names),
+so the folder is whole or absent. A video that fails is listed and leaves nothing behind; so
+does one stopped by Ctrl-C or a full disk (which stops the run, `WriteError`); a kill -9 leaves
+only hidden temporaries, which the next run removes.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections import deque
 from contextlib import ExitStack
 from pathlib import Path
@@ -64,10 +68,12 @@ def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], look: Look, 
     """Segment every frame; write one `<name>_<kind>.mp4` per kind (same fps, size and audio)."""
     smoother = TemporalSmoother(smooth)
     frames_folder = frames_dir(out_dir, item)
-    new_frames_folder = save_frames and not frames_folder.exists()
+    frames_tmp: Path | None = None
     source = None
     try:
         source = VideoInput(item.path)
+        if save_frames:
+            frames_tmp = _temporary_folder(frames_folder)
         count = 0
         with ExitStack() as stack:
             outputs: dict[str, VideoOutput] = {}
@@ -95,7 +101,7 @@ def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], look: Look, 
                         outputs[kind].write(_video_picture(picture), pts)
                     if save_frames:
                         mask = mask_image(prob >= look.threshold)
-                        write_image(frames_folder / f"{count:06d}_mask.png", mask)
+                        write_image(frames_tmp / f"{count:06d}_mask.png", mask)
                     count += 1
                     progress.update(1)
             if count == 0:
@@ -103,14 +109,29 @@ def predict_video(seg, item: Item, out_dir: Path, kinds: list[str], look: Look, 
             for kind, output in outputs.items():  # finish every file, then check it plays back
                 output.close()
                 check_video(temps[kind], output_path(out_dir, item, kind), count)
+            if frames_tmp is not None:  # every frame written: the folder gets its name
+                if frames_folder.exists():
+                    shutil.rmtree(frames_folder)
+                os.replace(frames_tmp, frames_folder)
         report.videos += 1
         report.frames += count
     except BaseException as exc:  # failed, full disk or Ctrl-C: nothing of this video stays
-        if new_frames_folder:
-            shutil.rmtree(frames_folder, ignore_errors=True)
+        if frames_tmp is not None:
+            shutil.rmtree(frames_tmp, ignore_errors=True)
         if isinstance(exc, WriteError) or not isinstance(exc, (UserError, OSError, av.FFmpegError)):
             raise
         report.fail(str(exc) if isinstance(exc, UserError) else f"{item.path}: {exc}")
     finally:
         if source is not None:
             source.close()
+
+
+def _temporary_folder(final: Path) -> Path:
+    """A hidden folder beside `final`, named like `files.atomic_path`'s temporaries (with this
+    process's id) so `disk.remove_stale_temps` removes it after a kill."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    return folder

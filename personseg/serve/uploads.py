@@ -47,5 +47,5 @@ def decode_upload(data: bytes, name: str = "upload", max_pixels: int = MAX_PIXEL
         raise Rejected(413, f"{name}: {width}×{height} is too many pixels (at most {max_pixels:,})")
     try:
         return as_rgb(data)
-    except UserError:
-        raise Rejected(400, f"{name}: not a readable image (corrupt or unsupported format)") from None
+    except UserError as exc:  # unreadable, or an animated GIF (files.animation_problem)
+        raise Rejected(400, f"{name}: {str(exc).removeprefix('image bytes: ')}") from None
