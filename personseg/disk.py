@@ -28,9 +28,43 @@ _DISK_MESSAGES = {"No space left": errno.ENOSPC, "Disk quota": errno.EDQUOT,
                   "Read-only file system": errno.EROFS, "requested and": errno.ENOSPC}
 
 
+def _free_and_total(path: str | os.PathLike) -> tuple[int, int] | None:
+    existing = Path(path)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        usage = shutil.disk_usage(existing)
+    except OSError:
+        return None
+    return usage.free, usage.total
+
+
+def _disk_full(path: str | os.PathLike) -> bool:
+    """The disk holding `path` is (all but) full: under 1 MB free, or under 5 % on a tiny one."""
+    usage = _free_and_total(path)
+    return usage is not None and usage[0] < min(1 << 20, usage[1] // 20)
+
+
 def write_error(path: str | os.PathLike, exc: BaseException) -> WriteError | None:
     """The WriteError for an exception the disk raised while writing `path`, or None when it is
-    not a disk problem (full, quota, read-only, permissions). Looks through chained causes."""
+    not a disk problem (full, quota, read-only, permissions). Looks through chained causes; an
+    error of a library that lost the errno (protobuf, TensorFlow) on a full disk counts too."""
+    error = _write_error(path, exc)
+    if error is None and not isinstance(exc, (KeyboardInterrupt, SystemExit)) and _disk_full(path):
+        error = WriteError(f"{path}: cannot write: {_DISK_PROBLEMS[errno.ENOSPC]}")
+    return error
+
+
+def check_space(path: str | os.PathLike, needed: int) -> None:
+    """Raise WriteError now when the disk holding `path` has less than `needed` bytes free:
+    some writers (h5py) crash the process instead of raising when the disk fills mid-file."""
+    usage = _free_and_total(path)
+    if usage is not None and usage[0] < needed:
+        raise WriteError(f"{path}: cannot write: {_DISK_PROBLEMS[errno.ENOSPC]} (needs about "
+                         f"{needed / 1e6:.1f} MB, {usage[0] / 1e6:.1f} MB free)")
+
+
+def _write_error(path: str | os.PathLike, exc: BaseException) -> WriteError | None:
     seen, depth = exc, 0
     while seen is not None and depth < 8:
         depth += 1

@@ -22,13 +22,13 @@ import tensorflow as tf
 from personseg.backends import load_backend
 from personseg.backends.refs import KERAS_KINDS, ModelRef, parse_ref
 from personseg.data.dataset_layout import spec_images
-from personseg.disk import check_writable_file, check_writable_folder
+from personseg.disk import check_space, check_writable_file, check_writable_folder, write_error
 from personseg.errors import OptionError, UserError
 from personseg.export import FORMATS, QUANTIZATIONS, converters, parity
 from personseg.files import atomic_path, read_rgb
 from personseg.inference.sample_photos import sample_images
 from personseg.limits import check_opset, check_size
-from personseg.models.loading import at_size, load_keras_model, square_size
+from personseg.models.loading import at_size, load_keras_model, saved_bytes, square_size
 
 SUFFIX = {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": "_savedmodel"}
 DEFAULT_DYNAMIC_CHECK_SIZE = 256  # a dynamic model is checked at this size and at +64 px
@@ -152,6 +152,7 @@ def export_model(
         check_writable_file(out)
     exportable = at_size(model, export_size)
     tolerance = parity.TOLERANCES[quantize]
+    check_space(out.parent, saved_bytes(exportable) * (2 if fmt == "savedmodel" else 1))
     if fmt == "savedmodel":
         rows, ops = _export_folder(exportable, model, out, check_sizes, images, tolerance, strict)
         total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
@@ -202,7 +203,13 @@ def _export_folder(exportable, model, out: Path, sizes, images, tolerance, stric
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         shutil.rmtree(tmp)
-        converters.write_savedmodel(exportable, tmp)
+        try:
+            converters.write_savedmodel(exportable, tmp)
+        except Exception as exc:  # TensorFlow's ResourceExhaustedError on a full disk
+            error = write_error(out, exc)
+            if error is None:
+                raise
+            raise error from exc
         rows = _check(model, tmp, "savedmodel", sizes, images, tolerance)
         if strict and not all(r.ok for r in rows):
             raise _failure(out, "savedmodel", "none", rows, tolerance)

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from personseg.errors import UserError
@@ -81,6 +82,16 @@ class _LegacyH5Notice(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return not ("HDF5 file" in message and "legacy" in message)
+
+
+def saved_bytes(model: keras.Model, optimizer: bool = False) -> int:
+    """About how many bytes saving `model` (with its optimizer state) takes on disk, with room
+    to spare: checked free before h5py writes (`disk.check_space`)."""
+    variables = list(model.weights)
+    if optimizer and getattr(model, "optimizer", None) is not None:
+        variables += list(model.optimizer.variables)
+    data = sum(int(np.prod(v.shape)) * np.dtype(str(v.dtype)).itemsize for v in variables)
+    return int(data * 1.25) + (1 << 18)
 
 
 def save_h5(model: keras.Model, path: str | Path) -> None:

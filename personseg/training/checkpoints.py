@@ -30,8 +30,9 @@ from pathlib import Path
 
 import keras
 
-from personseg.disk import remove_stale_temps
+from personseg.disk import check_space, remove_stale_temps
 from personseg.files import atomic_path, write_text
+from personseg.models.loading import saved_bytes
 from personseg.training.curves import plot_curves, read_log
 
 KEEP_COMMITS = 2
@@ -87,6 +88,7 @@ class Checkpoints(keras.callbacks.Callback):
         improved = value is not None and (state.best is None or value > state.best["val_iou"])
         if improved:
             state.best = {"epoch": epoch, "val_iou": value, "file": f"best-{epoch + 1:04d}.keras"}
+            check_space(self.backup, saved_bytes(self.model, optimizer=True))  # h5py crashes on a full disk
             with atomic_path(self.backup / state.best["file"], durable=True) as tmp:
                 self.model.save(tmp)
         write_log(self.run / "log.csv", state.rows)
@@ -99,6 +101,7 @@ class Checkpoints(keras.callbacks.Callback):
         info = {"epoch": state.epoch, "rows": state.rows, "best": state.best, "stopped": state.stopped,
                 "ema_swapped": state.ema_swapped}
         write_text(self.backup / meta, json.dumps(info, indent=1) + "\n")
+        check_space(self.backup / weights, saved_bytes(self.model, optimizer=True))
         with atomic_path(self.backup / weights, durable=True, suffix=".weights.h5") as tmp:
             self.model.save_weights(tmp)  # the commit
         if improved:  # otherwise best.keras already is the committed best

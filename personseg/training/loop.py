@@ -32,13 +32,13 @@ import tensorflow as tf
 from personseg.backends.refs import KERAS_KINDS, parse_ref
 from personseg.data import pipeline as data_lib
 from personseg.data.integrity import decode_failure
-from personseg.disk import check_writable_folder, remove_stale_temps, write_error
+from personseg.disk import check_space, check_writable_folder, remove_stale_temps, write_error
 from personseg.errors import OptionError, UserError
 from personseg.files import atomic_path, write_text
 from personseg.limits import check_size
 from personseg.models import build_model
 from personseg.models.encoders import MOBILENETV2_PREFIXES
-from personseg.models.loading import at_size, save_h5, start_from
+from personseg.models.loading import at_size, save_h5, saved_bytes, start_from
 from personseg.training import checkpoints
 from personseg.training.config import TrainConfig
 from personseg.training.curves import read_log
@@ -81,6 +81,7 @@ def export_inference_model(trained, size: int, path: Path):
     install, without personseg, and its input shape tells every runtime what size to feed.
     """
     model = at_size(trained, size)
+    check_space(path, saved_bytes(model))  # h5py crashes, not raises, when the disk fills mid-file
     with atomic_path(path) as tmp:
         save_h5(model, tmp)
     return model
