@@ -94,7 +94,7 @@ def test_export_on_a_read_only_disk(tmp_path, capsys, tiny_model, monkeypatch):
     (["--runs", "0"], "--runs 0: must be at least 1"),
     (["--batch", "0"], "--batch 0: must be at least 1"),
     (["--threads", "0"], "--threads 0: must be at least 1"),
-    (["--sizes", "100"], "--sizes 100: expected positive multiples of 32"),
+    (["--sizes", "100"], "--sizes 100: must be a positive multiple of 32"),
     (["--out", "FILE/bench.json"], "is a file, not a folder"),
     (["--markdown", "FILE/bench.md"], "is a file, not a folder"),
 ])
@@ -137,7 +137,8 @@ def test_evaluate_refuses_a_truncated_photo(tmp_path, capsys, fake_backend):
 
 
 @pytest.mark.parametrize("text,message", [
-    ('{"data": ["d"], "val": ["v"], "out": "r", "size": "big"}', "config.json: not a valid run config"),
+    ('{"data": ["d"], "val": ["v"], "out": "r", "size": "big"}',
+     "config.json: size='big': must be a positive multiple of 32"),
     ('{"data": ["d"], "val": ["v"], "out": "r", "batch_size": 0}',
      "config.json: batch_size=0: must be at least 1"),
     ('{"out": "r"}', "config.json: not a valid run config"),

@@ -31,6 +31,7 @@ def _base(tmp_path) -> dict[str, list]:
         "train": ["--data", tmp_path, "--val", tmp_path, "--out", tmp_path / "run"],
         "evaluate": ["--annotations", ann, "--images", images],
         "predict": [images, "--out", tmp_path / "pred"],
+        "cutout": [images / "a.jpg", tmp_path / "cut.png"],
         "grid": [images, "--out", tmp_path / "grid.png"],
         "serve": ["--port", "1"],
     }
@@ -45,7 +46,8 @@ def test_every_float_option_refuses_nan_and_inf_before_any_work(tmp_path, capsys
         for option in options:
             code, _, err = run_cli(capsys, command, *base[command], option, value)
             assert code == 2 and value in err, (command, option, err)
-    assert not any((tmp_path / name).exists() for name in ("dl", "prep", "run", "pred", "grid.png"))
+    written = ("dl", "prep", "run", "pred", "grid.png", "cut.png")
+    assert not any((tmp_path / name).exists() for name in written)
 
 
 def test_lr_nan_is_refused_by_the_api_too():
