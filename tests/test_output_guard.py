@@ -138,3 +138,24 @@ def test_outputs_beside_the_inputs_are_allowed(world):
                   [("--csv", world / "scores.csv")], [("--out", world / "predictions")])
     with pytest.raises(UserError, match="image inside the input folder"):
         check_outputs([("--data", world)], [("--out", world / "images/val/new.png")])
+
+
+def test_the_library_calls_refuse_too(world):
+    from personseg.data.download import download_coco
+
+    ann = world / "OUT/annotations/instances_val2017.json"
+    before = ann.read_bytes()
+    with pytest.raises(UserError, match="is the input annotations"):
+        download_coco(world / "OUT", "val2017", annotations=str(ann), max_images=5)
+    assert ann.read_bytes() == before
+
+
+def test_export_model_refuses_to_write_over_its_model(tmp_path):
+    from personseg.export.exporter import export_model
+    from tests.fakes import save_tiny_model
+
+    model = save_tiny_model(tmp_path / "m.h5")
+    before = model.read_bytes()
+    with pytest.raises(UserError, match="is the input weights"):
+        export_model(model, "onnx", out=model)
+    assert model.read_bytes() == before

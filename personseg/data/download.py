@@ -28,9 +28,10 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from personseg.data.coco_archive import split_annotations
+from personseg.data.coco_archive import is_url, split_annotations, written_annotations
 from personseg.data.coco_schema import check_schema
 from personseg.data.fetch import Fetcher, FetchError, Stopped
+from personseg.data.output_guard import check_outputs
 from personseg.disk import remove_stale_temps
 from personseg.errors import OptionError, UserError
 from personseg.files import write_text
@@ -160,6 +161,8 @@ def download_coco(out: str | os.PathLike, split: str, person_only: bool = False,
             print(f"note: {path}: removed, a temporary file of a killed run", file=sys.stderr)
     fetcher = Fetcher(retries=retries, backoff=backoff, user_agent=f"personseg/{__version__}")
     source = annotations or os.environ.get(ANNOTATIONS_ENV) or ANNOTATIONS_URL
+    check_outputs([("annotations", source)] if not is_url(source) else [],  # the API too
+                  [("out", path) for path in written_annotations(out, split, source)])
     base = images_url or os.environ.get(IMAGES_ENV) or IMAGES_URL
     coco = _read_json(split_annotations(source, out, split, fetcher))
     selected = select_images(coco, person_only, max_images)

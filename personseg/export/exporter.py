@@ -22,6 +22,7 @@ import tensorflow as tf
 from personseg.backends import load_backend
 from personseg.backends.refs import KERAS_KINDS, ModelRef, parse_ref
 from personseg.data.dataset_layout import spec_images
+from personseg.data.output_guard import check_outputs
 from personseg.disk import check_space, check_writable_file, check_writable_folder, write_error
 from personseg.errors import OptionError, UserError
 from personseg.export import FORMATS, QUANTIZATIONS, converters, parity
@@ -144,6 +145,7 @@ def export_model(
 
     named = weights if ref.kind == "file" else Path(ref.label + weights.suffix)  # not into the package
     out = Path(out) if out else default_out(named, fmt, quantize, export_size, native)
+    check_outputs([("weights", weights)], [("out", out)])  # the API too: never over the model
     if fmt == "savedmodel":  # found now, not after the conversion
         if out.exists() and not out.is_dir():
             raise UserError(f"{out}: exists and is a file; a SavedModel is a folder")
