@@ -60,8 +60,10 @@ def blurred_background(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.n
     scale = min(1.0, BLUR_WORK_SIGMA / sigma)
     small = scaled_shape(rgb.shape, scale)
     premultiplied = np.empty_like(rgb)  # rgb × (1 − alpha), rounded: a strip at a time
+    black = np.zeros((min(STRIP_ROWS, height), width, 3), np.uint8)
     for rows in strips(height):
-        premultiplied[rows] = np.clip(np.rint(rgb[rows] * (1.0 - alpha[rows, :, None])), 0, 255)
+        a = np.asarray(alpha[rows], np.float32)
+        premultiplied[rows] = cv2.blendLinear(rgb[rows], black[: a.shape[0]], 1.0 - a, a)
     background = 1.0 - resize(np.asarray(alpha, np.float32), small)
     spread_src = resize(premultiplied, small).astype(np.float32)
     del premultiplied
@@ -75,14 +77,23 @@ def blurred_background(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.n
     return resize(blurred, (height, width))
 
 
-def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """rgb × alpha + background × (1 − alpha) as uint8 RGB, a strip at a time (background:
-    H×W×3 or a colour)."""
+def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, opacity: float = 1.0
+              ) -> np.ndarray:
+    """rgb × a + background × (1 − a) as uint8 RGB, a = 1 − opacity × (1 − alpha), a strip at a
+    time with OpenCV's `blendLinear` (background: H×W×3, or a colour). `alpha` may be a bool mask."""
+    rgb = np.asarray(rgb, np.uint8)
     background = np.asarray(background)
+    if background.ndim == 3 and background.strides[:2] == (0, 0):  # a colour broadcast to H×W
+        background = background[0, 0]
+    colour = None
+    if background.ndim != 3:  # a colour: one strip of it, reused
+        colour = np.empty((min(STRIP_ROWS, rgb.shape[0]), rgb.shape[1], 3), np.uint8)
+        colour[:] = np.clip(np.rint(background.astype(np.float32)), 0, 255).astype(np.uint8)
     out = np.empty(rgb.shape[:2] + (3,), np.uint8)
     for rows in strips(rgb.shape[0]):
-        a = np.asarray(alpha[rows], np.float32)[..., None]
-        back = background[rows] if background.ndim == 3 else background
-        mixed = rgb[rows].astype(np.float32) * a + np.asarray(back, np.float32) * (1 - a)
-        out[rows] = np.clip(np.rint(mixed), 0, 255)
+        a = np.asarray(alpha[rows], np.float32)
+        if opacity != 1.0:
+            a = 1.0 - np.float32(opacity) * (1.0 - a)
+        back = colour[: a.shape[0]] if colour is not None else np.ascontiguousarray(background[rows])
+        out[rows] = cv2.blendLinear(np.ascontiguousarray(rgb[rows]), back, a, 1.0 - a)
     return out

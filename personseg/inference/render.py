@@ -102,7 +102,7 @@ def mask_image(mask: np.ndarray) -> np.ndarray:
 def overlay(rgb: np.ndarray, mask: np.ndarray, color=OVERLAY_COLOR, alpha: float = 0.5) -> np.ndarray:
     """Tint the person pixels with `color` and outline them, so misses and spills are easy to see."""
     mask = np.asarray(mask) >= 0.5 if np.asarray(mask).dtype != bool else np.asarray(mask)
-    out = bounded.composite(rgb, 1.0 - mask * np.float32(alpha), np.asarray(color, np.float32))
+    out = bounded.composite(rgb, ~mask, np.asarray(color, np.float32), opacity=alpha)
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     thickness = max(1, round(max(mask.shape) / 300))
     cv2.drawContours(out, contours, -1, tuple(int(c) for c in color), thickness, lineType=cv2.LINE_AA)
@@ -114,8 +114,8 @@ def cutout(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     channel; fully transparent pixels are black."""
     rgba = np.empty((*rgb.shape[:2], 4), np.uint8)
     for rows in bounded.strips(rgb.shape[0]):  # a strip at a time: flat memory on big photos
-        a = alpha_image(alpha[rows])
-        rgba[rows, :, :3] = np.where(a[..., None] > 0, rgb[rows], 0)
+        a = cv2.convertScaleAbs(np.clip(np.asarray(alpha[rows], np.float32), 0, 1), alpha=255)
+        rgba[rows, :, :3] = rgb[rows] * (a > 0)[..., None]
         rgba[rows, :, 3] = a
     return rgba
 
