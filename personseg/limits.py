@@ -17,24 +17,25 @@ MIN_OPSET = 13  # Resize and Conv semantics the exported models rely on
 def check_number(option: str, value: float | int, low: float | None = None, high: float | None = None,
                  *, low_open: bool = False, high_open: bool = False) -> float | int:
     """`value` if it is a finite number in [low, high] (open ends as asked), else OptionError."""
+    wanted = _range(low, high, low_open, high_open)  # e.g. "be at least 1", "not be negative"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise OptionError(option, value, f"must be a finite number{_range(low, high, low_open, high_open)}")
+        raise OptionError(option, value, "must be a finite number" + (f" and {wanted}" if wanted else ""))
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
-        raise OptionError(option, value, f"must be{_range(low, high, low_open, high_open)}")
+        raise OptionError(option, value, f"must {wanted}")
     return value
 
 
 def _range(low, high, low_open: bool, high_open: bool) -> str:
-    if low is not None and high is not None:
-        return (f" {'above' if low_open else 'at least'} {low:g} and "
-                f"{'below' if high_open else 'at most'} {high:g}")
+    if low == 0 and not low_open and high is None:
+        return "not be negative"
+    parts = []
     if low is not None:
-        return f" {'above' if low_open else 'at least'} {low:g}"
+        parts.append(f"{'above' if low_open else 'at least'} {low:g}")
     if high is not None:
-        return f" {'below' if high_open else 'at most'} {high:g}"
-    return ""
+        parts.append(f"{'below' if high_open else 'at most'} {high:g}")
+    return f"be {' and '.join(parts)}" if parts else ""
 
 
 def check_size(size: int, option: str = "size") -> int:

@@ -204,7 +204,9 @@ def test_a_savedmodel_export_that_fails_keeps_the_previous_one_whole(random_weig
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(exporter.converters, "write_savedmodel", write_savedmodel)
-    with pytest.raises(OSError):
+    from personseg.errors import WriteError
+
+    with pytest.raises(WriteError, match="sm: cannot write: no space left on device"):  # one line
         export_model(random_weights, "savedmodel", out=out)
     assert (out / "saved_model.pb").read_bytes() == b"previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sm"]  # no temporary folder left

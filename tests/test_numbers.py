@@ -53,7 +53,7 @@ def test_every_float_option_refuses_nan_and_inf_before_any_work(tmp_path, capsys
 def test_lr_nan_is_refused_by_the_api_too():
     from personseg.training.config import TrainConfig
 
-    with pytest.raises(OptionError, match="lr=nan: must be a finite number at least 0"):
+    with pytest.raises(OptionError, match="lr=nan: must be a finite number and not be negative"):
         TrainConfig(data=["d"], val=["v"], out="o", lr=float("nan"))
 
 
