@@ -54,7 +54,7 @@ def _cases(w: Path) -> dict[str, dict[str, tuple[list, Path]]]:
                                     "--out", w / "masks/val"], mask)},
         "train": {"out": (["--data", w, "--val", w, "--init", model, "--out", model], model),
                   "teacher_cache": (["--data", w, "--val", w, "--out", w / "r", "--teacher", model,
-                                     "--teacher-cache", w], mask)},
+                                     "--teacher-cache", w / "masks"], mask)},
         "evaluate": {"csv": (["--weights", model, "--annotations", ann, "--images", w / "images/val",
                               "--csv", ann], ann)},
         "predict": {"out": ([photo, "--weights", model, "--out", photo], photo)},
@@ -131,6 +131,21 @@ def test_globs_and_named_roots_count_as_inputs(world, capsys):
     assert_error(capsys, "bench", "--weights", world / "m.h5", "--e2e", world / "photos",
                  "--calibration", f"{world}:val", "--out", world / "images/val/x.png",
                  message="image inside the input folder --calibration")
+
+
+def test_a_figure_beside_a_dataset_root_is_allowed_inside_its_folders_refused(world, capsys):
+    from personseg.cli import grid as grid_module
+    from personseg.cli import guard
+
+    parser = _subparsers()["grid"]
+    for out, refused in ((world / "grid.png", False), (world / "masks/val/a.png", True),
+                         (world / "images/val/new.png", True)):
+        args = parser.parse_args(["--data", str(world), "--out", str(out)])
+        if refused:
+            with pytest.raises(UserError, match="image inside the input folder --data"):
+                guard.check_command(grid_module, parser, args)
+        else:
+            guard.check_command(grid_module, parser, args)
 
 
 def test_outputs_beside_the_inputs_are_allowed(world):

@@ -7,9 +7,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from personseg.cli.guard import NOT_A_PATH, READ, WRITE, WRITE_FOLDER
+from personseg.cli.guard import NOT_A_PATH, READ, READ_ROOT, WRITE, WRITE_FOLDER
 
-PATHS = {"weights": READ, "backends": NOT_A_PATH, "calibration": READ, "e2e": READ,
+PATHS = {"weights": READ, "backends": NOT_A_PATH, "calibration": READ_ROOT, "e2e": READ,
          "peers": NOT_A_PATH, "peers_dir": READ, "out": WRITE, "markdown": WRITE,
          "workdir": WRITE_FOLDER, "record_command": NOT_A_PATH}
 DEFAULT_WEIGHTS = ("weights.h5", "weights/shallow.h5")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import READ, WRITE
+from personseg.cli.guard import READ, READ_ROOT, WRITE
 
-PATHS = {"weights": READ, "out": WRITE, "calibration": READ}  # default --out: a new suffix
+PATHS = {"weights": READ, "out": WRITE, "calibration": READ_ROOT}  # default --out: a new suffix
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """What each command reads and writes, checked by `data.output_guard` before the command runs.
 
-Every command module declares its path options in `PATHS` (flag dest → `READ`, `WRITE`,
-`WRITE_FOLDER`, `DERIVED` or `NOT_A_PATH`) and, for files it writes under names it makes itself
+Every command module declares its path options in `PATHS` (flag dest → `READ`, `READ_ROOT`,
+`WRITE`, `WRITE_FOLDER`, `DERIVED` or `NOT_A_PATH`) and, for files it writes under names it makes itself
 (`download`'s annotation file, `curves`' default figure), `derived_paths(args)`. Every option
 that takes a text value must be declared (`tests/test_output_guard.py` walks them all), so a new
 command or flag cannot skip the check. `personseg.cli.main` calls `check_command` for every
@@ -9,7 +9,9 @@ command, before it runs.
 
 A READ value is a path, a glob pattern, `NAME=PATH` (bench), `ROOT[:SPLIT][@WEIGHT]` (data
 roots) or a name that is no path at all (`pretrained:unet`, a URL, a colour): whatever of it
-exists on disk is an input.
+exists on disk is an input. A READ_ROOT value is a dataset root (`ROOT[:SPLIT][@WEIGHT]`): what
+is read of it is its `images/` and `masks/` folders and manifests (or the folder itself when it
+is a plain folder of photos), so a figure or CSV beside them is not refused.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from types import ModuleType
 
 from personseg.data.output_guard import check_outputs
 
-READ, WRITE, WRITE_FOLDER, DERIVED, NOT_A_PATH = "read", "write", "write-folder", "derived", "not-a-path"
-ROLES = (READ, WRITE, WRITE_FOLDER, DERIVED, NOT_A_PATH)
+READ, READ_ROOT, WRITE, WRITE_FOLDER = "read", "read-root", "write", "write-folder"
+DERIVED, NOT_A_PATH = "derived", "not-a-path"
+ROLES = (READ, READ_ROOT, WRITE, WRITE_FOLDER, DERIVED, NOT_A_PATH)
 Paths = tuple[list[tuple[str, Path]], list[tuple[str, Path]], list[tuple[str, Path]]]
 
 
@@ -52,6 +55,16 @@ def _candidates(value: str) -> list[Path]:
     return found
 
 
+def _root_parts(value: str) -> list[Path]:
+    """What is read of a dataset root: images/, masks/ and manifests, or the plain folder."""
+    parts: list[Path] = []
+    for root in (p for p in _candidates(value) if p.is_dir()):
+        inside = [root / "images", root / "masks"]
+        found = [p for p in inside if p.is_dir()] + sorted(root.glob("manifest_*.csv"))
+        parts += found or [root]
+    return parts
+
+
 def _flag(action_dest: str, positional: bool) -> str:
     return action_dest.upper() if positional else f"--{action_dest.replace('_', '-')}"
 
@@ -71,6 +84,8 @@ def command_paths(module: ModuleType, parser: argparse.ArgumentParser | None,
         for item in values:
             if role == READ:
                 reads += [(flag, path) for path in _candidates(str(item))]
+            elif role == READ_ROOT:
+                reads += [(flag, path) for path in _root_parts(str(item))]
             elif role == WRITE:
                 writes.append((flag, Path(item)))
             else:

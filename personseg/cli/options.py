@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import NOT_A_PATH, READ, WRITE_FOLDER
+from personseg.cli.guard import NOT_A_PATH, READ, READ_ROOT, WRITE_FOLDER
 
 # what the shared options are to the output guard (`personseg.cli.guard`)
 MODEL_PATHS = {"weights": READ}
 LOOK_PATHS = {"background": READ}
-GROUND_TRUTH_PATHS = {"annotations": READ, "images": READ, "data": READ, "split": NOT_A_PATH}
+GROUND_TRUTH_PATHS = {"annotations": READ, "images": READ, "data": READ_ROOT, "split": NOT_A_PATH}
 PREPARED_OUTPUT_PATHS = {"out": WRITE_FOLDER, "split": NOT_A_PATH}
 
 

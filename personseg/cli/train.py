@@ -9,10 +9,10 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from personseg.cli.guard import READ, WRITE_FOLDER
+from personseg.cli.guard import READ, READ_ROOT, WRITE_FOLDER
 from personseg.training.config import TrainConfig
 
-PATHS = {"data": READ, "val": READ, "out": WRITE_FOLDER, "encoder_weights": READ, "init": READ,
+PATHS = {"data": READ_ROOT, "val": READ_ROOT, "out": WRITE_FOLDER, "encoder_weights": READ, "init": READ,
          "teacher": READ, "teacher_cache": WRITE_FOLDER}
 
 
