@@ -68,7 +68,7 @@ def test_cutout_kind_writes_any_picture(photo, tmp_path, capsys):
 @pytest.mark.parametrize("out,message", [
     ("out.jpg", "out.jpg: a cut-out is transparent and .jpg has no alpha"),
     ("out.txt", "out.txt: not an image file name"),
-    ("in.jpg", "in.jpg: is the input photo; refusing to write over it")])
+    ("in.jpg", "in.jpg: this output (OUT) is the input IN")])
 def test_cutout_refuses_outputs_it_cannot_write_well(photo, tmp_path, capsys, out, message):
     before = photo.read_bytes()
     assert_error(capsys, "cutout", photo, tmp_path / out, message=message)

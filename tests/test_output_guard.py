@@ -127,7 +127,7 @@ def test_an_output_folder_reached_through_a_symlink_is_refused(world, capsys):
 
 def test_globs_and_named_roots_count_as_inputs(world, capsys):
     assert_error(capsys, "grid", str(world / "photos/*.jpg"), "--weights", world / "m.h5",
-                 "--out", world / "photos/p.jpg", message="is the input INPUTS")
+                 "--out", world / "photos/p.jpg", message="is the input INPUT")
     assert_error(capsys, "bench", "--weights", world / "m.h5", "--e2e", world / "photos",
                  "--calibration", f"{world}:val", "--out", world / "images/val/x.png",
                  message="image inside the input folder --calibration")

@@ -155,7 +155,7 @@ def test_refuses_to_write_onto_an_input_file(tmp_path, fake_backend, capsys):
     assert_error(capsys, "predict", folder / "x.png", folder / "x_mask.png", "--out", folder,
                  "--save", "mask", message="x_mask.png")
     assert_error(capsys, "predict", folder, "--out", folder, "--save", "mask",
-                 message="this output folder (--out) is the input INPUTS")
+                 message="this output folder (--out) is the input INPUT")
     assert (folder / "x_mask.png").read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == ["x.png", "x_mask.png"]
 

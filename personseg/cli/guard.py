@@ -65,22 +65,24 @@ def _root_parts(value: str) -> list[Path]:
     return parts
 
 
-def _flag(action_dest: str, positional: bool) -> str:
-    return action_dest.upper() if positional else f"--{action_dest.replace('_', '-')}"
+def _flag(dest: str, positional: dict[str, str]) -> str:
+    """How the user typed it: `--csv`, or a positional's metavar (`IN`, `INPUT`)."""
+    return positional[dest] if dest in positional else f"--{dest.replace('_', '-')}"
 
 
 def command_paths(module: ModuleType, parser: argparse.ArgumentParser | None,
                   args: argparse.Namespace) -> Paths:
     """(reads, writes, write_folders) of one parsed command line, each as (flag, path)."""
     declared: dict[str, str] = getattr(module, "PATHS", {})
-    positional = {a.dest for a in parser._actions if not a.option_strings} if parser else set()
+    positional = {a.dest: str(a.metavar or a.dest.upper()) for a in parser._actions
+                  if not a.option_strings} if parser else {}
     reads, writes, folders = [], [], []
     for dest, role in declared.items():
         value = getattr(args, dest, None)
         if value is None or role in (DERIVED, NOT_A_PATH):
             continue
         values = value if isinstance(value, list) else [value]
-        flag = _flag(dest, dest in positional)
+        flag = _flag(dest, positional)
         for item in values:
             if role == READ:
                 reads += [(flag, path) for path in _candidates(str(item))]
