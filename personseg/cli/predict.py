@@ -15,7 +15,8 @@ from personseg.cli.options import (
 )
 from personseg.errors import UserError
 
-PATHS = {"inputs": READ, **MODEL_PATHS, **LOOK_PATHS, "out": WRITE_FOLDER, "save": NOT_A_PATH}
+PATHS = {"inputs": READ, **MODEL_PATHS, **LOOK_PATHS, "out": WRITE_FOLDER, "save": NOT_A_PATH,
+         "address": NOT_A_PATH}  # --address: a Ray cluster
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
