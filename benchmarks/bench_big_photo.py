@@ -74,11 +74,13 @@ from personseg.inference.segmenter import Segmenter
 from personseg.serve.app import create_app
 app = create_app(Segmenter.pretrained())  # the defaults of `personseg serve`
 data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF)
 start = time.perf_counter()
 response = app.test_client().post("/v1/segment", data={"image": (io.BytesIO(data), "big.jpg")})
 seconds = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(response.status_code, seconds, usage.ru_maxrss, len(response.data))
+cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
+print(response.status_code, seconds, usage.ru_maxrss, len(response.data), cpu)
 """
 
 
@@ -86,8 +88,8 @@ def measure_serve(photo: Path) -> dict:
     """`POST /v1/segment` (JSON answer: every picture) of `photo`, model loaded beforehand."""
     result = subprocess.run([sys.executable, "-c", SERVE, str(photo)], capture_output=True, text=True,
                             check=True)
-    status, seconds, peak, size = result.stdout.split()
-    return {"status": int(status), "seconds": round(float(seconds), 2),
+    status, seconds, peak, size, cpu = result.stdout.split()
+    return {"status": int(status), "seconds": round(float(seconds), 2), "cpu_seconds": round(float(cpu), 2),
             "peak_rss_mb": round(int(peak) / 1024), "answer_mb": round(int(size) / 1e6, 1),
             "load_average": round(os.getloadavg()[0], 1)}
 
