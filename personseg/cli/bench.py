@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from personseg.cli.guard import NOT_A_PATH, READ, READ_ROOT, WRITE, WRITE_FOLDER
+from personseg.cli.options import NOT_A_PATH, READ, READ_ROOT, WRITE, WRITE_FOLDER
 
 PATHS = {"weights": READ, "backends": NOT_A_PATH, "calibration": READ_ROOT, "e2e": READ,
          "peers": NOT_A_PATH, "peers_dir": READ, "out": WRITE, "markdown": WRITE,

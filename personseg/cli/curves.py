@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from personseg.cli.guard import DERIVED, WRITE
+from personseg.cli.options import DERIVED, WRITE
 
 PATHS = {"run_dir": DERIVED, "out": WRITE}
 

@@ -8,10 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from personseg.cli.guard import READ, WRITE
 from personseg.cli.options import (
     LOOK_PATHS,
     MODEL_PATHS,
+    READ,
+    WRITE,
     add_look_arguments,
     add_model_arguments,
     load_segmenter,

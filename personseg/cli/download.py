@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import NOT_A_PATH, READ, WRITE_FOLDER
+from personseg.cli.options import NOT_A_PATH, READ, WRITE_FOLDER
 from personseg.data.download import ANNOTATIONS_ENV, ANNOTATIONS_URL, IMAGES_ENV, IMAGES_URL, SPLITS
 
 PATHS = {"out": WRITE_FOLDER, "annotations": READ, "images_url": NOT_A_PATH}

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import NOT_A_PATH, WRITE
 from personseg.cli.options import (
     GROUND_TRUTH_PATHS,
     MODEL_PATHS,
+    NOT_A_PATH,
+    WRITE,
     add_ground_truth_arguments,
     add_model_arguments,
     load_ground_truth,

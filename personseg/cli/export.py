@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import READ, READ_ROOT, WRITE
+from personseg.cli.options import READ, READ_ROOT, WRITE
 
 PATHS = {"weights": READ, "out": WRITE, "calibration": READ_ROOT}  # default --out: a new suffix
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import READ, WRITE
 from personseg.cli.options import (
     GROUND_TRUTH_PATHS,
     MODEL_PATHS,
+    READ,
+    WRITE,
     add_ground_truth_arguments,
     add_model_arguments,
     load_ground_truth,

@@ -5,7 +5,7 @@ Every command module declares its path options in `PATHS` (flag dest → `READ`,
 (`download`'s annotation file, `curves`' default figure), `derived_paths(args)`. Every option
 that takes a text value must be declared (`tests/test_output_guard.py` walks them all), so a new
 command or flag cannot skip the check. `personseg.cli.main` calls `check_command` for every
-command, before it runs.
+command, before it runs. Commands take the roles from `cli.options` (they import no other cli module).
 
 A READ value is a path, a glob pattern, `NAME=PATH` (bench), `ROOT[:SPLIT][@WEIGHT]` (data
 roots) or a name that is no path at all (`pretrained:unet`, a URL, a colour): whatever of it

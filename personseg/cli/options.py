@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import NOT_A_PATH, READ, READ_ROOT, WRITE_FOLDER
+# the output guard's roles, for the commands' PATHS (commands import only this module)
+from personseg.cli.guard import DERIVED, NOT_A_PATH, READ, READ_ROOT, WRITE, WRITE_FOLDER  # noqa: F401
 
 # what the shared options are to the output guard (`personseg.cli.guard`)
 MODEL_PATHS = {"weights": READ}

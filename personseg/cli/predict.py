@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from personseg.cli.guard import NOT_A_PATH, READ, WRITE_FOLDER
 from personseg.cli.options import (
     LOOK_PATHS,
     MODEL_PATHS,
+    NOT_A_PATH,
+    READ,
+    WRITE_FOLDER,
     add_look_arguments,
     add_model_arguments,
     load_segmenter,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import NOT_A_PATH, READ
-from personseg.cli.options import PREPARED_OUTPUT_PATHS, add_prepared_output_arguments
+from personseg.cli.options import NOT_A_PATH, PREPARED_OUTPUT_PATHS, READ, add_prepared_output_arguments
 
 PATHS = {"images": READ, "masks": READ, **PREPARED_OUTPUT_PATHS, "holdout_split": NOT_A_PATH}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from personseg.cli.guard import NOT_A_PATH
 from personseg.cli.options import (
     LOOK_PATHS,
     MODEL_PATHS,
+    NOT_A_PATH,
     add_look_arguments,
     add_model_arguments,
     load_segmenter,

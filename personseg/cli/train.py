@@ -9,7 +9,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from personseg.cli.guard import READ, READ_ROOT, WRITE_FOLDER
+from personseg.cli.options import READ, READ_ROOT, WRITE_FOLDER
 from personseg.training.config import TrainConfig
 
 PATHS = {"data": READ_ROOT, "val": READ_ROOT, "out": WRITE_FOLDER, "encoder_weights": READ, "init": READ,
