@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=Path, nargs="*", default=[],
                         help="more model files to score beside the shipped ones (not written to weights/)")
     parser.add_argument("--no-tta", action="store_true", help="leave out the flip-TTA rows")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="score only the rows whose label contains one of these (e.g. fast.h5)")
     parser.add_argument("--peers-dir", type=Path, help="peer model files (default: as personseg finds them)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "accuracy.json")
     args = parser.parse_args()
@@ -83,6 +85,8 @@ def main() -> None:
             mark = " †" if spec.coco_trained else ""
             models[f"`peer:{name}`{mark}"] = lambda n=name: Segmenter.from_weights(f"peer:{n}",
                                                                                     peers_dir=args.peers_dir)
+    if args.only:
+        models = {label: make for label, make in models.items() if any(t in label for t in args.only)}
     results: dict[str, dict] = {}
     for label, make in models.items():
         seg = make()
@@ -92,6 +96,8 @@ def main() -> None:
         print(label, {k: round(v.get("iou", v.get("found")), 3) for k, v in results[label].items()},
               flush=True)
     for path, recipe in shipped.items():
+        if f"`{path}`" not in results:
+            continue
         write_text(REPO / "weights" / f"{recipe}.minival.json",
                    json.dumps(results[f"`{path}`"]["minival"], indent=2) + "\n")
     counts = {k: len(v) for k, v in sets.items()} | ({"wild:val": len(wild)} if wild else {})
