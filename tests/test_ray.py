@@ -1,7 +1,8 @@
 """`personseg predict --engine ray` and Segmenter in Ray Data. A local Ray started here (127.0.0.1,
 2 CPUs, the engine's own start-up) segments 200 photos byte-identical to local predict while one
-of its workers is killed, then a rerun skips them all; the docs' callable-class example runs.
-Without Ray, or with a model the workers cannot run, the command says so in one line."""
+of its workers is killed, lists a corrupt photo as local predict does, and a rerun skips them
+all; the docs' callable-class example runs. Without Ray, or with a model the workers cannot run,
+the command says so in one line."""
 
 from __future__ import annotations
 
@@ -95,24 +96,30 @@ def files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.ray
 def test_200_photos_on_ray_match_local_predict_survive_a_killed_worker_and_resume(tmp_path, ray_cluster,
-                                                                                  capsys):
+                                                                                  capsys, monkeypatch):
     make_photos(tmp_path / "in", 200)
+    corrupt = Path("in") / "zz_corrupt.jpg"  # relative: failures name photos as they were given
+    (tmp_path / corrupt).write_bytes(b"\xff\xd8 not a photo")
+    monkeypatch.chdir(tmp_path)
     local, out = tmp_path / "local", tmp_path / "ray"
-    args = ["predict", tmp_path / "in", "--weights", MODEL, "--save", KINDS]
-    code, summary, _ = run_cli(capsys, *args, "--out", local)
-    assert code == 0 and "200 images in" in summary
+    args = ["predict", "in", "--weights", MODEL, "--save", KINDS]
+    code, summary, err = run_cli(capsys, *args, "--out", local)
+    assert code == 1 and "200 images in" in summary and "1 failed" in summary
+    listed = f"{corrupt}: not a readable image"
+    assert listed in err
 
     seen: dict = {}
     killer = threading.Thread(target=kill_a_worker_midway, args=(out, 200, seen), daemon=True)
     killer.start()
     code, summary, err = run_cli(capsys, *args, "--out", out, "--engine", "ray", "--num-workers", 2)
     killer.join(timeout=60)
-    assert code == 0, err
+    assert code == 1 and "1 failed" in summary and listed in err, summary + err  # as given, not resolved
     assert "killed" in seen and seen["done before kill"] < 200, (seen, err)
     assert seen["tensorflow"] == []  # ONNX Runtime only in the workers
     assert re.search(r"\d+ images in [\d.]+ s \([\d.]+ images/s\)", summary), summary
     assert files(out) == files(local)  # every output, byte for byte, and no temporary file left
 
+    corrupt.unlink()
     code, summary, err = run_cli(capsys, *args, "--out", out, "--engine", "ray")
     assert code == 0 and "0 images in" in summary and "200 skipped" in summary, summary + err
     assert files(out) == files(local)
