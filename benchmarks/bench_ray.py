@@ -9,6 +9,9 @@ the first output file written to the last (the pipeline once running). Peak memo
 the command's process and of every Ray worker holding the model (read from /proc while it runs).
 The machine's load average is recorded with each run: on a 2-core machine shared with training
 runs, absolute rates are lower bounds and 2 workers cannot show cluster scaling (docs/ray.md).
+The work runs at niceness 15 (`NICE`), as everything heavy does on that shared machine: the
+local command under `nice`, the Ray workers by `RAY_worker_niceness`; Ray's own processes keep
+their priority, since Ray gives them ~15 s to start (a niced start fails on a loaded machine).
 
     python benchmarks/bench_ray.py --out benchmarks/results/ray.json
 """
@@ -34,6 +37,7 @@ from personseg.files import print_json
 REPO = Path(__file__).resolve().parents[1]
 SETUPS = {"local": [], "ray, 1 worker": ["--engine", "ray", "--num-workers", "1"],
           "ray, 2 workers": ["--engine", "ray", "--num-workers", "2"]}
+NICE = 15
 
 
 def _status(pid: int, field: str) -> int | None:
@@ -80,6 +84,10 @@ def _run_once(folder: Path, out: Path, model: str, extra: list[str]) -> dict | N
                "--weights", model, "--save", "mask,overlay", *extra]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH"))
                                                        if p)}
+    if "ray" in extra:
+        env["RAY_worker_niceness"] = str(NICE)
+    else:
+        command = ["nice", "-n", str(NICE), *command]
     load = os.getloadavg()[0]
     started = time.time()
     errors_file = tempfile.TemporaryFile(mode="w+")  # progress bars and notes; read when it ends
@@ -143,7 +151,8 @@ def main() -> None:
                 "outputs": "mask,overlay", "images": args.images,
                 "photos": f"{len(photos)} distinct real photos, repeated",
                 "method": "each run a fresh `personseg predict` process; set-ups interleaved, one warm-up "
-                          f"round then {args.rounds} counted, medians; steady = first to last output file",
+                          f"round then {args.rounds} counted, medians; steady = first to last output file; "
+                          f"the work at niceness {NICE} (local: nice; ray: its workers), Ray's daemons not",
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, shared with a training run",
                 "medians": medians, "runs": runs}, args.out)
 
