@@ -209,3 +209,9 @@ def test_a_new_engine_is_one_engines_entry(tmp_path, capsys, monkeypatch):
     code, summary, err = run_cli(capsys, "predict", tmp_path / "in", "--out", tmp_path / "out",
                                  "--engine", "counting")
     assert code == 0 and "3 images in" in summary and calls == [3], err
+
+
+def test_ray_options_without_the_ray_engine_are_refused(tmp_path, capsys):
+    write_image(tmp_path / "p.jpg", np.zeros((8, 8, 3), np.uint8))
+    assert_error(capsys, "predict", tmp_path / "p.jpg", "--out", tmp_path / "out", "--num-workers", 2,
+                 message="--address and --num-workers go with --engine ray")

@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     engine_runner(args.engine)  # a missing extra is said before the model loads
     args.backend = engine_backend(args.engine, args.weights, args.backend)
     options = {"address": args.address, "num_workers": args.num_workers} if args.engine == "ray" else {}
+    if args.engine != "ray" and (args.address or args.num_workers):
+        raise UserError("--address and --num-workers go with --engine ray")
     seg = load_segmenter(args)
     report = run_predict(seg, args.inputs, args.out, kinds, threshold=args.threshold,
                          batch_size=args.batch_size, save_frames=args.save_frames, edges=args.edges,
