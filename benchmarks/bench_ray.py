@@ -108,7 +108,7 @@ def _run_once(folder: Path, out: Path, model: str, extra: list[str]) -> dict | N
         return None
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {errors[-2000:]}")
-    summary = output.strip().splitlines()[-1]
+    summary = re.sub(r" -> \S+$", "", output.strip().splitlines()[-1])  # not this machine's paths
     written = sorted(p.stat().st_mtime for p in out.glob("*_overlay.jpg"))
     count = len(written)
     return {"summary": summary, "wall_images_per_s": round(count / wall, 2),
