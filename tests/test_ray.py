@@ -1,14 +1,15 @@
 """`personseg predict --engine ray` and Segmenter in Ray Data. A local Ray started here (127.0.0.1,
 2 CPUs, the engine's own start-up) segments 200 photos byte-identical to local predict while one
 of its workers is killed, lists a corrupt photo as local predict does, and a rerun skips them
-all; the docs' callable-class example runs. Without Ray, or with a model the workers cannot run,
-the command says so in one line."""
+all; another process joins it with --address; the docs' callable-class example runs. Without
+Ray, or with a model the workers cannot run, the command says so in one line."""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -215,3 +216,19 @@ def test_ray_options_without_the_ray_engine_are_refused(tmp_path, capsys):
     write_image(tmp_path / "p.jpg", np.zeros((8, 8, 3), np.uint8))
     assert_error(capsys, "predict", tmp_path / "p.jpg", "--out", tmp_path / "out", "--num-workers", 2,
                  message="--address and --num-workers go with --engine ray")
+
+
+@pytest.mark.ray
+def test_another_process_joins_the_running_cluster_with_address(tmp_path, ray_cluster):
+    """`--address HOST:PORT`: a second command joins the cluster this test started, not its own."""
+    make_photos(tmp_path / "in", 5)
+    address = ray_cluster.get_runtime_context().gcs_address
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
+    done = subprocess.run([sys.executable, "-m", "personseg", "predict", str(tmp_path / "in"), "--out",
+                           str(tmp_path / "out"), "--weights", MODEL, "--save", "mask", "--engine", "ray",
+                           "--address", address, "--num-workers", "1"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0 and "5 images in" in done.stdout, done.stdout + done.stderr[-3000:]
+    assert len(list((tmp_path / "out").glob("*_mask.png"))) == 5
+    assert ray_cluster.is_initialized()  # the cluster it joined is still up
