@@ -172,3 +172,13 @@ def test_evaluate_scores_a_box_set_by_box_metrics(tmp_path, capsys):
     summary = __import__("json").loads(out)
     assert code == 0 and summary["images"] == len(find_box_samples(wild, "val"))
     assert summary["boxes"] == 2 * summary["images"] and 0 <= summary["found"] <= 1
+
+
+def test_evaluate_refuses_a_per_image_csv_for_a_box_set(tmp_path, capsys):
+    from tests.cli_run import assert_error
+
+    wild = make_box_root(tmp_path / "wild", n=5)
+    model = save_tiny_model(tmp_path / "m.h5", 64)
+    assert_error(capsys, "evaluate", "--weights", model, "--data", wild, "--csv", tmp_path / "x.csv",
+                 message="box metrics only")
+    assert not (tmp_path / "x.csv").exists()

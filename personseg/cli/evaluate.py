@@ -16,7 +16,7 @@ from personseg.cli.options import (
     load_segmenter,
 )
 from personseg.disk import check_writable_file
-from personseg.errors import OptionError
+from personseg.errors import OptionError, UserError
 
 PATHS = {**MODEL_PATHS, **GROUND_TRUTH_PATHS, "thresholds": NOT_A_PATH, "csv": WRITE}
 
@@ -60,6 +60,9 @@ def _box_metrics(args: argparse.Namespace) -> int:
     from personseg.data.box_set import find_box_samples
     from personseg.evaluation.box_metrics import score_boxes
 
+    if args.csv:
+        raise UserError(f"{args.data}: --csv writes per-image mask metrics; photos with person boxes "
+                        "have box metrics only (use --json)")
     samples = find_box_samples(args.data, args.split or "val")[: args.limit]
     summary = score_boxes(load_segmenter(args), samples, args.batch_size, args.threshold).summary()
     if args.json:

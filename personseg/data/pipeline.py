@@ -40,6 +40,11 @@ class Root:
     boxes: bool = False
 
 
+def box_root_names(roots: list[Root]) -> str:
+    """The names of the box-set roots among `roots`, for an error that concerns them."""
+    return ", ".join(r.name for r in roots if r.boxes)
+
+
 def load_roots(specs: list[str], default_split: str | None) -> list[Root]:
     """Resolve `PATH[:SPLIT][@WEIGHT]` specs; a root without split folders is read flat, and a
     root with a `boxes/` folder is a box set whose split defaults to `default_split`."""
@@ -122,8 +127,7 @@ def train_dataset(
     zoom = tuple(zoom)
     with_teacher, with_ignore = teacher_maps is not None, any(r.boxes for r in roots)
     if with_ignore and not (with_teacher and box_targets is not None):
-        names = ", ".join(r.name for r in roots if r.boxes)
-        raise UserError(f"{names}: photos with person boxes have no masks; they train on a "
+        raise UserError(f"{box_root_names(roots)}: photos with person boxes have no masks; they train on a "
                         "teacher's map checked by their boxes (give --teacher)")
     gt_weight = 1.0 - float(teacher_weight) if with_teacher else 1.0
 
@@ -183,9 +187,8 @@ def train_dataset(
 def eval_dataset(roots: list[Root], *, size: int, batch_size: int, cache: bool = True) -> tf.data.Dataset:
     """Every pair of every root once, letterboxed to size×size, in a fixed order."""
     if any(r.boxes for r in roots):
-        names = ", ".join(r.name for r in roots if r.boxes)
-        raise UserError(f"{names}: photos with person boxes have no masks to validate on; score "
-                        "them with box metrics (scripts/results_table.py, personseg.evaluation.box_metrics)")
+        raise UserError(f"{box_root_names(roots)}: photos with person boxes have no masks to validate "
+                        "on; score them with box metrics (personseg evaluate --data ROOT --split val)")
     pairs = [p for r in roots for p in r.pairs]
     ds = tf.data.Dataset.from_tensor_slices(
         ([str(p.image) for p in pairs], [str(p.mask) for p in pairs])

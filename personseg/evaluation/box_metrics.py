@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from personseg.data.box_set import FOUND_SHARE, MARGIN, BoxSample, box_found, box_mask, read_boxes
-from personseg.files import read_rgb
+from personseg.evaluation.evaluate import iter_probabilities
 
 # person size bins: the box's share of the photo, [low, high)
 SIZE_BINS = {"<1%": (0.0, 0.01), "1-5%": (0.01, 0.05), "5-20%": (0.05, 0.20), ">=20%": (0.20, 1.01)}
@@ -62,11 +62,9 @@ class BoxScore:
 
 
 def score_boxes(seg, samples: list[BoxSample], batch_size: int = 8, threshold: float = 0.5) -> BoxScore:
-    """Run `seg` (a `Segmenter`) on every photo (as stored, at its own resolution) and pool."""
+    """Run `seg` (a `Segmenter`) on every photo (as stored, at its own resolution, read as
+    `personseg evaluate` reads them) and pool."""
     score = BoxScore()
-    for start in range(0, len(samples), batch_size):
-        chunk = samples[start : start + batch_size]
-        photos = [read_rgb(s.image, orientation=False) for s in chunk]
-        for sample, photo, prob in zip(chunk, photos, seg.predict_batch(photos, batch_size), strict=True):
-            score.add(prob, read_boxes(sample.boxes, photo.shape[1], photo.shape[0]), threshold)
+    for sample, prob in iter_probabilities(seg, samples, batch_size):
+        score.add(prob, read_boxes(sample.boxes, prob.shape[1], prob.shape[0]), threshold)
     return score

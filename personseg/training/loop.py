@@ -203,13 +203,13 @@ def _teacher_maps(config: TrainConfig, roots, run: Path):
     of box-set photos: (None, None) without a teacher."""
     if not config.teacher:
         return None, None
-    from personseg.training.teacher import checked_maps, combined_maps, teacher_name
+    from personseg.training.teacher import checked_maps, combined_maps, teachers_name
 
     cache = Path(config.teacher_cache) if config.teacher_cache else run / "teacher_maps"
     images = [pair.image for root in roots for pair in root.pairs]
     maps = combined_maps(images, config.teacher, cache)
     boxed = [sample for root in roots if root.boxes for sample in root.pairs]
-    checked = cache / ("checked-" + "+".join(teacher_name(t) for t in config.teacher))
+    checked = cache / f"checked-{teachers_name(config.teacher)}"
     return maps, checked_maps(boxed, maps, checked) if boxed else None
 
 

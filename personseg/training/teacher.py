@@ -40,6 +40,11 @@ def cache_file(cache_dir: Path, image: Path) -> Path:
     return Path(cache_dir) / key[:2] / f"{key}.png"
 
 
+def teachers_name(teachers: list[str]) -> str:
+    """A folder-safe name for a set of teachers (their names joined by '+')."""
+    return "+".join(teacher_name(t) for t in teachers)
+
+
 def teacher_maps(images: list[Path], teacher: str, cache_dir: str | os.PathLike,
                  batch_size: int = 4, progress: bool = True) -> dict[Path, Path]:
     """image path → cached teacher map (uint8 PNG, probability × 255), computing missing ones."""
@@ -74,7 +79,7 @@ def combined_maps(images: list[Path], teachers: list[str], cache_root: str | os.
     each = [teacher_maps(images, t, cache_root / teacher_name(t), progress=progress) for t in teachers]
     if len(each) == 1:
         return each[0]
-    folder = cache_root / ("max-" + "+".join(teacher_name(t) for t in teachers))
+    folder = cache_root / f"max-{teachers_name(teachers)}"
     combined = {image: cache_file(folder, image) for image in each[0]}
     for image, path in combined.items():
         if not path.is_file():
