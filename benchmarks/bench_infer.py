@@ -3,8 +3,8 @@
 What docs/export.md's speed table comes from. Runs `personseg bench` with:
   models        every shipped model (personseg.pretrained.MODELS: weights.h5, weights/fast.h5,
                 weights/shallow.h5)
-  sizes         224 and 256 (each model rebuilt / exported at that fixed size; the fast model
-                ships at 224, the others at 256)
+  sizes         224, 256 and 320 (each model rebuilt / exported at that fixed size; the fast
+                model ships at 224, the shallow one at 256, the U-Net at 320)
   backends      keras, onnx, onnx-int8, tflite, tflite-int8 (int8 calibrated on shared photos)
   end to end    `personseg predict` code on 64 shared photos (mask + overlay written)
   peers         every published model whose file is found (personseg.backends.peers:
@@ -46,7 +46,7 @@ def default_arguments(user: list[str]) -> list[str]:
         for name, model in MODELS.items():
             args += ["--weights", f"{name}={model.repo_file}"]
     if "--sizes" not in user:
-        args += ["--sizes", "224", "256"]
+        args += ["--sizes", "224", "256", "320"]
     if "--calibration" not in user and SHARED.is_dir():
         for folder in ("ccp", "humanseg"):
             args += ["--calibration", _from_repo(SHARED / folder)]

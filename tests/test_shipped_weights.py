@@ -79,3 +79,12 @@ def test_readme_minival_figures_are_what_evaluate_measures(name, coco_mini, caps
     for key in ("images", "iou", "dice", "accuracy", "precision", "recall", "mean_image_iou",
                 "empty_fp_rate"):
         assert measured[key] == pytest.approx(recorded[key], abs=5e-4), key
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_shipped_files_hold_no_optimizer_state(name):
+    """Inference files: the network and its weights only (optimizer state would triple the size)."""
+    import h5py
+
+    with h5py.File(shipped(name)) as f:
+        assert "model_weights" in f and "optimizer_weights" not in f, list(f)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -70,6 +71,8 @@ def check_run_folder(run) -> None:
         "assert not any(k.startswith('personseg') for k in sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=run)
+    with h5py.File(run / "model.h5") as f:  # an inference file: the optimizer's state stays out
+        assert "model_weights" in f and "optimizer_weights" not in f, list(f)
 
 
 def test_interrupted_run_resumed_ends_where_an_uninterrupted_run_ends(tmp_path):

@@ -44,7 +44,7 @@ RECIPES = {
              lr=2e-3, encoder_lr_multiplier=0.3, warmup_epochs=0.5),
         download_images=300, eval_limit=48),
     "gpu": Recipe(
-        "gpu", "the shipped U-Net's architecture and size (MobileNetV2 1.0 from ImageNet, 256 px) "
+        "gpu", "the shipped U-Net's architecture (MobileNetV2 1.0 from ImageNet) at 256 px "
         "trained on a GPU: mixed precision, batch 32, 30 full epochs with copy-paste",
         dict(model="unet", encoder="mobilenetv2", encoder_alpha=1.0, encoder_weights="imagenet", size=256,
              batch_size=32, epochs=30, steps_per_epoch=None, lr=2e-3, mixed_precision="float16",
