@@ -96,8 +96,9 @@ def saved_bytes(model: keras.Model, optimizer: bool = False) -> int:
 
 def save_h5(model: keras.Model, path: str | Path) -> None:
     """`model.save(path)` to an .h5 file, on purpose: plain H5 is what loads in any TensorFlow
-    2.16+ without personseg. An inference file: no optimizer state (it would triple the size). Keras logs a "this file format is considered legacy" notice for
-    every such save (through absl logging, not `warnings`); that one record is dropped here."""
+    2.16+ without personseg. An inference file: no optimizer state (it would triple the size).
+    Keras logs a "this file format is considered legacy" notice for every such save (through
+    absl logging, not `warnings`); that one record is dropped here."""
     absl_logger = logging.getLogger("absl")
     notice = _LegacyH5Notice()
     absl_logger.addFilter(notice)
