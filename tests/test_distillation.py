@@ -82,6 +82,18 @@ def test_a_packaged_model_can_teach_by_its_pretrained_name(tmp_path):
         np.testing.assert_allclose(read_mask(maps[image]), np.rint(prob * 255), atol=1)
 
 
+def test_a_replaced_teacher_file_gets_new_maps(tmp_path):
+    """The cache folder follows the teacher file's contents, not only its name: a new model behind
+    the same path (e.g. a new weights.h5 behind pretrained:unet) must not reuse the old maps."""
+    teacher = tmp_path / "teacher.h5"
+    teacher.write_bytes(b"first model")
+    first = teacher_name(str(teacher))
+    assert teacher_name(str(teacher)) == first  # stable while the file is unchanged
+    teacher.write_bytes(b"second model")
+    assert teacher_name(str(teacher)) != first
+    assert teacher_name(str(teacher)).startswith("teacher-")
+
+
 def test_a_missing_teacher_is_an_option_error(tmp_path):
     root = make_root(tmp_path / "data", n=2)
     images = [p.image for p in find_pairs(root, "train")]

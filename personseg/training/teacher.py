@@ -26,10 +26,25 @@ from personseg.progress import progress_bar
 
 def teacher_name(teacher: str) -> str:
     """A folder-safe name for a teacher spec (`peer:deeplabv3-mnv2`, `pretrained:unet`,
-    `runs/a/model.h5`)."""
-    stem = parse_ref(teacher, "teacher").label
-    digest = hashlib.sha1(teacher.encode()).hexdigest()[:8]
-    return f"{stem}-{digest}"
+    `runs/a/model.h5`), keyed by the spec and the contents of the file it names: a replaced
+    model file (a new `weights.h5` behind `pretrained:unet`) gets new maps, not the old ones."""
+    ref = parse_ref(teacher, "teacher")
+    key = hashlib.sha1(teacher.encode())
+    path = _teacher_file(ref)
+    if path is not None:
+        with open(path, "rb") as f:
+            key.update(hashlib.file_digest(f, "sha1").digest())
+    return f"{ref.label}-{key.hexdigest()[:8]}"
+
+
+def _teacher_file(ref) -> Path | None:
+    """The file a teacher reference names, when it is there (else opening it will say why)."""
+    if ref.kind == "peer":
+        from personseg.backends.peers import locate_peer
+
+        return locate_peer(ref.name)
+    path = ref.keras_file()
+    return path if path.is_file() else None
 
 
 def cache_file(cache_dir: Path, image: Path) -> Path:
