@@ -50,9 +50,17 @@ def write_error(path: str | os.PathLike, exc: BaseException) -> WriteError | Non
     not a disk problem (full, quota, read-only, permissions). Looks through chained causes; an
     error of a library that lost the errno (protobuf, TensorFlow) on a full disk counts too."""
     error = _write_error(path, exc)
-    if error is None and not isinstance(exc, (KeyboardInterrupt, SystemExit)) and _disk_full(path):
+    if error is None and _lost_errno(exc) and _disk_full(path):
         error = WriteError(f"{path}: cannot write: {_DISK_PROBLEMS[errno.ENOSPC]}")
     return error
+
+
+def _lost_errno(exc: BaseException) -> bool:
+    """An error that may be a full disk whose errno a library dropped: not our own UserError, not
+    an OSError that says what it is (ECONNREFUSED is no full disk), not an interrupt."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, UserError)):
+        return False
+    return not (isinstance(exc, OSError) and exc.errno is not None)
 
 
 def check_space(path: str | os.PathLike, needed: int) -> None:

@@ -55,10 +55,13 @@ def test_a_request_past_its_time_budget_is_503_and_the_server_goes_on():
 
 def test_a_request_without_room_for_its_pixels_waits_then_gets_503():
     release = threading.Event()
-    app = create_app(SlowSegmenter(release=release), Look(), max_pixels=1_000_000, seconds=0.5)
+    seg = SlowSegmenter(release=release)
+    app = create_app(seg, Look(), max_pixels=1_000_000, seconds=0.5)
     holder = threading.Thread(target=lambda: post(app.test_client(), png(900, 900)))
     holder.start()  # holds 0.81 MP of the 1 MP pool until released
-    time.sleep(0.2)
+    waited = time.monotonic()
+    while seg.calls == 0 and time.monotonic() - waited < 10:  # until it holds them, on any CPU
+        time.sleep(0.01)
     started = time.monotonic()
     response = post(app.test_client(), png(900, 900))
     assert response.status_code == 503 and "server busy" in response.get_json()["error"]

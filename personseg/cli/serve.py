@@ -22,13 +22,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "shares it with your network)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--threads", type=int, default=4, help="request threads (default 4)")
-    p.add_argument("--max-upload-mb", type=float, default=20, metavar="MB",
-                   help="largest upload accepted (default 20 MB; larger ones get HTTP 413)")
-    p.add_argument("--max-megapixels", type=float, default=40, metavar="MP",
-                   help="largest photo accepted (default 40; larger ones get HTTP 413), and the "
-                        "pixels all requests in progress may hold together (others wait)")
-    p.add_argument("--request-seconds", type=float, default=30, metavar="S",
-                   help="time budget per request, waiting included (default 30; past it: HTTP 503)")
+    from personseg.serve.budget import DEFAULT_SECONDS
+    from personseg.serve.uploads import MAX_PIXELS, MAX_UPLOAD_BYTES
+
+    p.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_BYTES / 2**20, metavar="MB",
+                   help="largest upload accepted (default %(default)g MB; larger ones get HTTP 413)")
+    p.add_argument("--max-megapixels", type=float, default=MAX_PIXELS / 1e6, metavar="MP",
+                   help="largest photo accepted (default %(default)g; larger ones get HTTP 413), and "
+                        "the pixels all requests in progress may hold together (others wait)")
+    p.add_argument("--request-seconds", type=float, default=DEFAULT_SECONDS, metavar="S",
+                   help="time budget per request, waiting included (default %(default)g; past it: "
+                        "HTTP 503)")
     p.add_argument("--threshold", type=float, default=0.5, help="person if probability ≥ this")
     add_model_arguments(p)
     add_look_arguments(p)
