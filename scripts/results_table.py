@@ -73,6 +73,8 @@ def main() -> None:
     for name in HELD_OUT if args.heldout else ():
         sets[name] = prepared_samples(args.heldout / name, "test")
     wild = find_box_samples(args.wild, "val") if args.wild.is_dir() else []
+    if not wild:
+        print(f"note: {args.wild} is not there: no wild:val columns (--wild ROOT)", flush=True)
     shipped = {model.repo_file: name for name, model in MODELS.items()}  # file -> recipe name
     models = {f"`{path}`": (lambda p=path: Segmenter.from_weights(REPO / p)) for path in shipped}
     for path in [] if args.no_tta else shipped:  # horizontal-flip TTA (Segmenter(tta=True), --tta)

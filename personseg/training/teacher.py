@@ -51,8 +51,13 @@ def cache_file(cache_dir: Path, image: Path) -> Path:
     """Where the map of `image` is cached: keyed by the image's absolute path and size in bytes,
     so a replaced photo gets a new map."""
     image = Path(image).resolve()
-    key = hashlib.sha1(f"{image}|{image.stat().st_size}".encode()).hexdigest()
-    return Path(cache_dir) / key[:2] / f"{key}.png"
+    return _keyed(cache_dir, f"{image}|{image.stat().st_size}".encode(), ".png")
+
+
+def _keyed(cache_dir: str | os.PathLike, key: bytes, suffix: str) -> Path:
+    """A cache file named by the SHA-1 of `key`, in a subfolder of its first two hex digits."""
+    digest = hashlib.sha1(key).hexdigest()
+    return Path(cache_dir) / digest[:2] / f"{digest}{suffix}"
 
 
 def teachers_name(teachers: list[str]) -> str:
@@ -113,8 +118,8 @@ def checked_maps(samples: list, maps: dict[Path, Path],
     for sample in samples:
         teacher_map = maps[sample.image]
         box_text = Path(sample.boxes).read_bytes()
-        key = hashlib.sha1(str(Path(teacher_map).resolve()).encode() + b"|" + box_text).hexdigest()
-        target, ignore = (Path(cache_dir) / key[:2] / f"{key}.{part}.png" for part in ("target", "ignore"))
+        key = str(Path(teacher_map).resolve()).encode() + b"|" + box_text
+        target, ignore = (_keyed(cache_dir, key, f".{part}.png") for part in ("target", "ignore"))
         if not (target.is_file() and ignore.is_file()):
             prob = read_mask(teacher_map)
             boxes = read_boxes(sample.boxes, prob.shape[1], prob.shape[0])
