@@ -114,6 +114,24 @@ def test_quantized_export_scores_every_photo_and_segments(blob_weights, calibrat
         assert result.bytes < 0.6 * export_model(blob_weights, fmt, out=tmp_path / f"f.{fmt}").bytes
 
 
+def test_tflite_int8_keeps_the_first_mobilenet_block_float(tmp_path, calibration):
+    """The layers `converters.FLOAT_LAYERS` names (MobileNetV2's first inverted-residual block)
+    stay float32 in an int8 TFLite file; every other layer's activations are 8-bit."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    weights = save_random_model(tmp_path / "unet.h5", SIZE, arch="unet")
+    result = export_model(weights, "tflite", quantize="int8", calibration=[calibration],
+                          out=tmp_path / "u.int8.tflite", strict=False)
+    activations = [t for t in Interpreter(str(result.path)).get_tensor_details()
+                   if len(t["shape"]) == 4 and t["shape"][0] == 1 and "/" in t["name"]]
+    kept = converters.kept_float(t["name"] for t in activations)
+    assert kept, "the test model must have the layers kept float"
+    for tensor in activations:
+        expected = np.float32 if tensor["name"] in kept else np.int8
+        assert tensor["dtype"] == expected, tensor["name"]
+    assert result.ops["QUANTIZE"] == result.ops["DEQUANTIZE"] == 2  # image in, float block out / in, mask out
+
+
 @pytest.mark.parametrize("fmt", ["onnx", "tflite"])
 def test_an_int8_export_below_its_tolerance_is_refused_and_not_written(blob_weights, calibration, tmp_path,
                                                                        fmt, monkeypatch):
