@@ -27,6 +27,8 @@ _BENIGN_ERRORS = re.compile(r"cuInit|Unable to register cu(DNN|FFT|BLAS) factory
 _BANNERS = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
     "To enable the following instructions:",  # the second line of cpu_feature_guard's notice
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",  # LiteRT, allocating a model
+    "fully_quantize: ",  # the TFLite converter's calibrator, printing its settings
 )
 
 

@@ -24,6 +24,8 @@ SEEN = [
     "I0000 00:00:1795717458.501329   23815 cpu_feature_guard.cc:227] This TensorFlow binary is optimized "
     "to use available CPU instructions in performance-critical operations.\n",
     "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow.\n",
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",  # LiteRT allocating a model
+    "fully_quantize: 0, inference_type: 6, input_inference_type: FLOAT32, output_inference_type: FLOAT32\n",
 ]
 
 

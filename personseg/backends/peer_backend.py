@@ -39,11 +39,11 @@ class _LiteRT:
     """A LiteRT model that reads `tensor` (any tensor, by name) or its first output."""
 
     def __init__(self, path: Path, threads: int, tensor: str | None):
-        from personseg.backends.tflite_backend import dequantize, open_interpreter
+        from personseg.backends.tflite_backend import allocate, dequantize, open_interpreter
 
         self._dequantize = dequantize
         self.interpreter = open_interpreter(path, threads, preserve_all_tensors=tensor is not None)
-        self.interpreter.allocate_tensors()
+        allocate(self.interpreter)
         self._input = self.interpreter.get_input_details()[0]
         if tensor is None:
             self._output = self.interpreter.get_output_details()[0]

@@ -14,6 +14,7 @@ import numpy as np
 
 from personseg.backends.runtime import fixed_or_requested_size, physical_cores, require
 from personseg.errors import UserError
+from personseg.quiet import filtered_stderr
 
 
 def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
@@ -44,6 +45,12 @@ def open_interpreter(path: str | Path, threads: int, preserve_all_tensors: bool 
         raise UserError(f"{path}: cannot load as a TFLite model ({exc})") from exc
 
 
+def allocate(interpreter) -> None:
+    """`interpreter.allocate_tensors()` without LiteRT's note that it chose XNNPACK."""
+    with filtered_stderr():
+        interpreter.allocate_tensors()
+
+
 class TFLiteBackend:
     """LiteRT Interpreter with `threads` (default: one per physical core).
 
@@ -62,7 +69,7 @@ class TFLiteBackend:
         self.input_size = fixed_or_requested_size(path, signature[1], signature[2], size)
         if signature[0] != 1 or (signature[1], signature[2]) != self.input_size:
             self.interpreter.resize_tensor_input(inputs[0]["index"], [1, *self.input_size, 3])
-        self.interpreter.allocate_tensors()
+        allocate(self.interpreter)
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
 

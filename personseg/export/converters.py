@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from personseg.backends.runtime import require
 from personseg.errors import UserError
+from personseg.quiet import filtered_stderr
 
 # ONNX opset 17: Resize/Conv semantics every current runtime implements (onnxruntime ≥ 1.11,
 # OpenCV DNN, TensorRT 8.5+); the models use nothing newer.
@@ -177,7 +178,8 @@ def write_tflite(model: keras.Model, path: Path, quantize: str = "none",
             converter.target_spec.supported_types = [tf.float16]
         try:
             int8 = quantize == "int8"
-            flatbuffer = _tflite_int8(converter, model, calibration) if int8 else converter.convert()
+            with filtered_stderr():  # the calibrator prints its settings
+                flatbuffer = _tflite_int8(converter, model, calibration) if int8 else converter.convert()
         except Exception as exc:  # the converter raises ConverterError, RuntimeError, ValueError…
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise UserError(f"{path}: TFLite conversion failed ({reason})") from exc
