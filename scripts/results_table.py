@@ -45,6 +45,20 @@ def score_wild(seg, samples) -> dict:
     return score_boxes(seg, samples).summary()
 
 
+def load_sets(coco: Path, heldout: Path | None, wild_root: Path) -> tuple[dict, list]:
+    """({set name: mask samples}: minival and the held-out test splits, the wild:val box photos)."""
+    from personseg.data.box_set import find_box_samples
+    from personseg.evaluation.samples import coco_samples, prepared_samples
+
+    sets = {"minival": coco_samples(coco / "annotations" / "instances_minival.json", coco / "images")}
+    for name in HELD_OUT if heldout else ():
+        sets[name] = prepared_samples(heldout / name, "test")
+    wild = find_box_samples(wild_root, "val") if wild_root.is_dir() else []
+    if not wild:
+        print(f"note: {wild_root} is not there: no wild:val columns (--wild ROOT)", flush=True)
+    return sets, wild
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,19 +76,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from personseg.backends.peers import PEERS, available_peers
-    from personseg.data.box_set import find_box_samples
-    from personseg.evaluation.samples import coco_samples, prepared_samples
     from personseg.files import write_text
     from personseg.inference.segmenter import Segmenter
     from personseg.pretrained import MODELS
 
-    minival = args.coco / "annotations" / "instances_minival.json"
-    sets = {"minival": coco_samples(minival, args.coco / "images")}
-    for name in HELD_OUT if args.heldout else ():
-        sets[name] = prepared_samples(args.heldout / name, "test")
-    wild = find_box_samples(args.wild, "val") if args.wild.is_dir() else []
-    if not wild:
-        print(f"note: {args.wild} is not there: no wild:val columns (--wild ROOT)", flush=True)
+    sets, wild = load_sets(args.coco, args.heldout, args.wild)
     shipped = {model.repo_file: name for name, model in MODELS.items()}  # file -> recipe name
     models = {f"`{path}`": (lambda p=path: Segmenter.from_weights(REPO / p)) for path in shipped}
     for path in [] if args.no_tta else shipped:  # horizontal-flip TTA (Segmenter(tta=True), --tta)

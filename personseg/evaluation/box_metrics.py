@@ -32,6 +32,8 @@ class BoxScore:
     outside_marked: int = 0
     outside_pixels: int = 0
     images: int = 0
+    # per photo: boxes found, boxes, outside pixels marked, outside pixels (paired comparisons)
+    photos: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def add(self, prob: np.ndarray, boxes: np.ndarray, threshold: float = 0.5) -> None:
         """One photo's probabilities (H×W) and its N×4 pixel boxes."""
@@ -44,9 +46,12 @@ class BoxScore:
             self.boxes[name] += 1
             self.found[name] += int(hit)
         outside = ~box_mask(boxes, prob.shape, MARGIN)
-        self.outside_marked += int(np.count_nonzero(marked & outside))
-        self.outside_pixels += int(np.count_nonzero(outside))
+        outside_marked = int(np.count_nonzero(marked & outside))
+        outside_pixels = int(np.count_nonzero(outside))
+        self.outside_marked += outside_marked
+        self.outside_pixels += outside_pixels
         self.images += 1
+        self.photos.append((int(np.count_nonzero(found)), len(boxes), outside_marked, outside_pixels))
 
     def summary(self) -> dict:
         """found (all boxes), found by size, outside share, and the counts behind them."""
