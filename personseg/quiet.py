@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 
@@ -38,6 +39,10 @@ BENIGN_WARNINGS = (
 )
 
 
+_SWAP = threading.RLock()  # fd 2 is the process's: one swap at a time
+_QUIET = threading.Event()  # set by quiet(): noise is filtered wherever it may appear
+
+
 def is_noise(line: str) -> bool:
     """True for a start-up line of TensorFlow's (or Ray's) C++ logging that says nothing a user
     must act on."""
@@ -54,6 +59,11 @@ def is_noise(line: str) -> bool:
 @contextlib.contextmanager
 def filtered_stderr() -> Iterator[None]:
     """Collect what is written to fd 2 (C++ and Python alike) and pass on all but the noise."""
+    with _SWAP:
+        yield from _filtered()
+
+
+def _filtered() -> Iterator[None]:
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -75,6 +85,17 @@ def filtered_stderr() -> Iterator[None]:
             if kept:
                 sys.stderr.write(kept)
                 sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """`filtered_stderr` once `quiet()` has run (the command line without `--verbose`), else
+    nothing: for notes TensorFlow's runtimes print at work, not at start-up."""
+    if _QUIET.is_set():
+        with filtered_stderr():
+            yield
+    else:
+        yield
 
 
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
@@ -101,6 +122,7 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
 def quiet() -> None:
     """Silence TensorFlow's and absl's start-up logging for this process (call before TensorFlow)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _QUIET.set()
     with contextlib.suppress(ImportError):
         from absl import logging as absl_logging
 

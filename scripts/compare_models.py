@@ -51,7 +51,7 @@ def main() -> None:
             for name, figure in signals}
     print(f"| signal | A `{args.a}` | B `{args.b}` | B − A (90% paired interval) |\n|---|---|---|---|")
     for label, row in rows.items():
-        low, high = row["interval_90"]
+        low, high = row["interval"]
         print(f"| {label} | {row['a']:.4f} | {row['b']:.4f} | "
               f"{row['difference']:+.4f} ({low:+.4f} to {high:+.4f}) |")
     if args.out:

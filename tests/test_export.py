@@ -126,6 +126,7 @@ def test_tflite_int8_keeps_the_first_mobilenet_block_float(tmp_path, calibration
                    if len(t["shape"]) == 4 and t["shape"][0] == 1 and "/" in t["name"]]
     kept = converters.kept_float(t["name"] for t in activations)
     assert kept, "the test model must have the layers kept float"
+    assert all("expanded_conv_depthwise" in name or "expanded_conv_project" in name for name in kept), kept
     for tensor in activations:
         expected = np.float32 if tensor["name"] in kept else np.int8
         assert tensor["dtype"] == expected, tensor["name"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from personseg.backends.runtime import fixed_or_requested_size, physical_cores, require
 from personseg.errors import UserError
-from personseg.quiet import filtered_stderr
+from personseg.quiet import quiet_stderr
 
 
 def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
@@ -47,7 +47,7 @@ def open_interpreter(path: str | Path, threads: int, preserve_all_tensors: bool 
 
 def allocate(interpreter) -> None:
     """`interpreter.allocate_tensors()` without LiteRT's note that it chose XNNPACK."""
-    with filtered_stderr():
+    with quiet_stderr():
         interpreter.allocate_tensors()
 
 

@@ -86,14 +86,9 @@ class Evaluation:
     def iou_interval(self, level: float = 0.9, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
         """Bootstrap interval of the pooled IoU at the headline threshold: images resampled with
         replacement, the pooled IoU of each resample, and the central `level` of them."""
-        k = self.thresholds.index(self.threshold)
-        counts = np.array([[c.tp, c.fp, c.fn] for c in (image.counts[k] for image in self.images)], float)
-        rng = np.random.default_rng(seed)
-        picks = rng.integers(0, len(counts), size=(resamples, len(counts)))
-        tp, fp, fn = counts[picks].sum(axis=1).T
-        ious = np.divide(tp, tp + fp + fn, out=np.ones_like(tp), where=(tp + fp + fn) > 0)
-        low, high = np.quantile(ious, [(1 - level) / 2, (1 + level) / 2])
-        return float(low), float(high)
+        from personseg.evaluation.paired import interval, mask_counts
+
+        return interval(mask_counts(self), "iou", level, resamples, seed)
 
     def sweep(self) -> list[dict]:
         return [self.metrics(t) for t in self.thresholds]

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from personseg.backends.runtime import require
 from personseg.errors import UserError
-from personseg.quiet import filtered_stderr
+from personseg.quiet import quiet_stderr
 
 # ONNX opset 17: Resize/Conv semantics every current runtime implements (onnxruntime ≥ 1.11,
 # OpenCV DNN, TensorRT 8.5+); the models use nothing newer.
@@ -178,8 +178,9 @@ def write_tflite(model: keras.Model, path: Path, quantize: str = "none",
             converter.target_spec.supported_types = [tf.float16]
         try:
             int8 = quantize == "int8"
-            with filtered_stderr():  # the calibrator prints its settings
-                flatbuffer = _tflite_int8(converter, model, calibration) if int8 else converter.convert()
+            flatbuffer = _tflite_int8(converter, model, calibration) if int8 else converter.convert()
+        except UserError:
+            raise
         except Exception as exc:  # the converter raises ConverterError, RuntimeError, ValueError…
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise UserError(f"{path}: TFLite conversion failed ({reason})") from exc
@@ -194,16 +195,18 @@ def _tflite_int8(converter: tf.lite.TFLiteConverter, model: keras.Model, calibra
     converter.representative_dataset = lambda: ([x] for x in calibration)
     if not kept_float(layer.name for layer in model.layers):
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        return converter.convert()
-    from ai_edge_litert.interpreter import Interpreter
-
+        with quiet_stderr():  # the calibrator prints its settings
+            return converter.convert()
+    interpreter = require("ai_edge_litert.interpreter", "int8 TFLite export").Interpreter
     builtins = tf.lite.OpsSet
     converter.target_spec.supported_ops = [builtins.TFLITE_BUILTINS, builtins.TFLITE_BUILTINS_INT8]
-    with warnings.catch_warnings():  # the debugger builds TF's own (deprecated) interpreter inside
+    with warnings.catch_warnings(), quiet_stderr():  # the debugger builds TF's deprecated interpreter
         warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
         debugger = tf.lite.experimental.QuantizationDebugger(
             converter=converter, debug_dataset=lambda: iter(()))  # never run: it only calibrates here
-        tensors = Interpreter(model_content=debugger.calibrated_model).get_tensor_details()
+        tensors = interpreter(model_content=debugger.calibrated_model).get_tensor_details()
         nodes = kept_float(tensor["name"] for tensor in tensors)
+        if not nodes:  # e.g. a TensorFlow that names tensors differently: never a silent float file
+            raise RuntimeError(f"no tensor of the layers kept float ({FLOAT_LAYERS.pattern}) in the model")
         debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=nodes)
         return debugger.get_nondebug_quantized_model()
