@@ -25,14 +25,12 @@ SIZE_BINS = {"<1%": (0.0, 0.01), "1-5%": (0.01, 0.05), "5-20%": (0.05, 0.20), ">
 
 @dataclass
 class BoxScore:
-    """Counts pooled over a set of box photos."""
+    """Counts over a set of box photos: boxes and boxes found by person size, and per photo
+    (boxes found, boxes, outside pixels marked, outside pixels) for pooling and for paired
+    comparisons (`personseg.evaluation.paired`)."""
 
     found: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SIZE_BINS, 0))
     boxes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SIZE_BINS, 0))
-    outside_marked: int = 0
-    outside_pixels: int = 0
-    images: int = 0
-    # per photo: boxes found, boxes, outside pixels marked, outside pixels (paired comparisons)
     photos: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def add(self, prob: np.ndarray, boxes: np.ndarray, threshold: float = 0.5) -> None:
@@ -46,23 +44,21 @@ class BoxScore:
             self.boxes[name] += 1
             self.found[name] += int(hit)
         outside = ~box_mask(boxes, prob.shape, MARGIN)
-        outside_marked = int(np.count_nonzero(marked & outside))
-        outside_pixels = int(np.count_nonzero(outside))
-        self.outside_marked += outside_marked
-        self.outside_pixels += outside_pixels
-        self.images += 1
-        self.photos.append((int(np.count_nonzero(found)), len(boxes), outside_marked, outside_pixels))
+        self.photos.append((int(np.count_nonzero(found)), len(boxes),
+                            int(np.count_nonzero(marked & outside)), int(np.count_nonzero(outside))))
 
     def summary(self) -> dict:
         """found (all boxes), found by size, outside share, and the counts behind them."""
         total_boxes = sum(self.boxes.values())
+        outside_marked = sum(photo[2] for photo in self.photos)
+        outside_pixels = sum(photo[3] for photo in self.photos)
         return {
-            "images": self.images,
+            "images": len(self.photos),
             "boxes": total_boxes,
             "found": sum(self.found.values()) / total_boxes if total_boxes else None,
             "found_by_size": {k: (self.found[k] / n if n else None) for k, n in self.boxes.items()},
             "boxes_by_size": dict(self.boxes),
-            "outside_marked": self.outside_marked / self.outside_pixels if self.outside_pixels else 0.0,
+            "outside_marked": outside_marked / outside_pixels if outside_pixels else 0.0,
         }
 
 
