@@ -17,6 +17,10 @@ MOBILENETV2_SKIPS = (
     "block_13_expand_relu",
 )
 MOBILENETV2_BOTTLENECK = "out_relu"
+# Block 16's output (320·alpha channels), before the final 1×1 convolution to 1280 channels: at
+# alpha 0.35 that convolution and the decoder stage reading its 1280 channels are a quarter of
+# the U-Net's multiply-adds.
+MOBILENETV2_SLIM_BOTTLENECK = "block_16_project_BN"
 # Layer-name prefixes of MobileNetV2: used to give encoder variables their own learning rate.
 MOBILENETV2_PREFIXES = ("Conv1", "bn_Conv1", "expanded_conv", "block_", "Conv_1", "out_relu")
 MOBILENETV2_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)

@@ -100,6 +100,8 @@ class TrainConfig:
     encoder: str = _arch("mobilenetv2", choices=("none", "mobilenetv2"))
     encoder_alpha: float = _arch(1.0, "MobileNetV2 width", choices=(0.35, 0.5, 0.75, 1.0, 1.3, 1.4))
     encoder_weights: str = _arch("imagenet", "imagenet | PATH to a .h5 | none", arch=False)
+    encoder_last_conv: bool = _arch(True, "feed the decoder block 16's output instead of MobileNetV2's "
+                                    "last 1×1 convolution to 1280 channels (cheaper)")
     depth: int = _arch(4, "U-Net levels (encoder none)")
     base_filters: int = _arch(32, "U-Net first-level width (encoder none)")
     separable: bool = _arch(True, "plain instead of depthwise-separable convolutions (U-Net decoder; "
@@ -182,6 +184,7 @@ class TrainConfig:
                     encoder_alpha=self.encoder_alpha,
                     encoder_weights=None if self.encoder_weights == "none" else self.encoder_weights,
                     decoder_filters=tuple(self.decoder_filters),
+                    encoder_last_conv=self.encoder_last_conv,
                 )
             return options
         raise OptionError("model", self.model, "choose shallow or unet")
@@ -195,7 +198,7 @@ class TrainConfig:
         elif self.encoder == "none":
             used |= {"encoder", "depth", "base_filters"}
         else:
-            used |= {"encoder", "encoder_alpha", "decoder_filters"}
+            used |= {"encoder", "encoder_alpha", "decoder_filters", "encoder_last_conv"}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in used}
 
     @classmethod

@@ -1,0 +1,58 @@
+"""Write a trained U-Net's MobileNetV2 encoder as a plain MobileNetV2 weights file, to start a
+*different* decoder from it (`personseg train --encoder-weights FILE`): `--init` needs the same
+architecture, this needs only the same encoder.
+
+    .venv/bin/python scripts/encoder_weights.py pretrained:fast --out runs/fast-encoder.weights.h5
+
+The file holds every layer of `keras.applications.MobileNetV2(alpha, include_top=False)` (the
+final 1×1 convolution too, untrained if the U-Net never used it), with the U-Net's weights
+wherever it has the layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def extract(model_ref: str, out: Path) -> int:
+    """Write `model_ref`'s encoder to `out` (a `.weights.h5` name); the number of layers copied."""
+    import keras
+
+    from personseg.backends.refs import KERAS_KINDS, parse_ref
+    from personseg.errors import UserError
+    from personseg.models.loading import load_keras_model
+    from personseg.training.config import build_options_of
+
+    options = build_options_of(model_ref)
+    if options.get("encoder") != "mobilenetv2":
+        raise UserError(f"{model_ref}: no MobileNetV2 encoder in its build options ({options or 'none found'})")
+    if not out.name.endswith(".weights.h5"):
+        raise UserError(f"{out}: the file name must end in .weights.h5 (Keras 3 weights files)")
+    trained = load_keras_model(parse_ref(model_ref, "model", KERAS_KINDS).keras_file())
+    encoder = keras.applications.MobileNetV2(input_shape=(None, None, 3), include_top=False,
+                                              weights=None, alpha=options["encoder_alpha"])
+    names = {layer.name for layer in trained.layers}
+    copied = 0
+    for layer in encoder.layers:
+        if layer.weights and layer.name in names:
+            layer.set_weights(trained.get_layer(layer.name).get_weights())
+            copied += 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name.replace(".weights.h5", ".partial.weights.h5"))
+    encoder.save_weights(partial)
+    partial.replace(out)  # never a half-written file under the final name
+    return copied
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help="a U-Net with a MobileNetV2 encoder: pretrained:NAME or a run's model file")
+    parser.add_argument("--out", type=Path, required=True, help="the weights file to write (*.weights.h5)")
+    args = parser.parse_args()
+    print(f"{args.out}: {extract(args.model, args.out)} encoder layers copied from {args.model}")
+
+
+if __name__ == "__main__":
+    main()
