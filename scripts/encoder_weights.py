@@ -26,7 +26,8 @@ def extract(model_ref: str, out: Path) -> int:
 
     options = build_options_of(model_ref)
     if options.get("encoder") != "mobilenetv2":
-        raise UserError(f"{model_ref}: no MobileNetV2 encoder in its build options ({options or 'none found'})")
+        raise UserError(f"{model_ref}: no MobileNetV2 encoder in its build options "
+                        f"({options or 'none found'})")
     if not out.name.endswith(".weights.h5"):
         raise UserError(f"{out}: the file name must end in .weights.h5 (Keras 3 weights files)")
     trained = load_keras_model(parse_ref(model_ref, "model", KERAS_KINDS).keras_file())
@@ -48,7 +49,8 @@ def extract(model_ref: str, out: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", help="a U-Net with a MobileNetV2 encoder: pretrained:NAME or a run's model file")
+    parser.add_argument("model", help="a U-Net with a MobileNetV2 encoder: pretrained:NAME or a run's "
+                        "model file")
     parser.add_argument("--out", type=Path, required=True, help="the weights file to write (*.weights.h5)")
     args = parser.parse_args()
     print(f"{args.out}: {extract(args.model, args.out)} encoder layers copied from {args.model}")

@@ -200,3 +200,19 @@ def test_save_h5_drops_only_the_legacy_notice(tmp_path, caplog):
     assert caplog.text.count("considered legacy") == 1
     assert keras.models.load_model(tmp_path / "m.h5", compile=False).input_shape == (None, 32, 32, 3)
     assert not logging.getLogger("absl").filters  # the filter is gone again
+
+
+def test_slim_bottleneck_reads_block_16_and_costs_less():
+    """encoder_last_conv=False: the decoder reads block 16's 320·alpha channels, MobileNetV2's last
+    1×1 convolution (Conv_1, 1280 channels) is not in the network, and it costs fewer MACs."""
+    from personseg.models import describe
+
+    options = {"encoder": "mobilenetv2", "encoder_alpha": 0.35, "encoder_weights": None,
+               "decoder_filters": (64, 32, 16, 16, 16), "output_stride": 4}
+    full = build_model("unet", (64, 64, 3), **options)
+    slim = build_model("unet", (64, 64, 3), encoder_last_conv=False, **options)
+    names = {layer.name for layer in slim.layers}
+    assert "Conv_1" in {layer.name for layer in full.layers} and "Conv_1" not in names
+    assert slim.get_layer("dec4_up").input.shape[-1] == 112  # make_divisible(320 × 0.35, 8)
+    assert np.asarray(slim(np.zeros((1, 64, 64, 3), "float32"))).shape == (1, 64, 64, 1)
+    assert describe(slim, 64).macs < describe(full, 64).macs * 0.85

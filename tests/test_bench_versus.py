@@ -1,0 +1,46 @@
+"""benchmarks/bench_versus.py: models timed in turns, ratios of per-round medians."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from tests.conftest import REPO
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("bench_versus", REPO / "benchmarks" / "bench_versus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Recorder:
+    """A stand-in backend: records which model ran and the input shape it got."""
+
+    def __init__(self, name: str, size: int, log: list):
+        self.name, self.input_size, self.log = name, (size, size), log
+
+    def predict(self, x):
+        self.log.append((self.name, x.shape))
+        return np.zeros(x.shape[:3], np.float32)
+
+
+def test_models_take_turns_and_the_first_to_run_moves_each_round():
+    log: list = []
+    backends = {name: Recorder(name, size, log) for name, size in (("a", 64), ("b", 96), ("c", 32))}
+    times = load_script().time_in_turns(backends, rounds=3, calls=2, warmup=1)
+    assert {name: t.shape for name, t in times.items()} == {"a": (3, 2), "b": (3, 2), "c": (3, 2)}
+    timed = [name for name, _ in log[3:]]  # after one warm-up call each
+    assert timed == ["a", "a", "b", "b", "c", "c", "b", "b", "c", "c", "a", "a", "c", "c", "a", "a", "b", "b"]
+    shapes = {"a": (1, 64, 64, 3), "b": (1, 96, 96, 3), "c": (1, 32, 32, 3)}
+    assert {name: shape for name, shape in log} == shapes
+
+
+def test_ratios_are_of_per_round_medians_so_a_slow_round_cancels():
+    reference = np.array([[1.0, 1.0, 9.0], [5.0, 5.0, 5.0], [2.0, 2.0, 2.0]])  # round 2 is slow
+    rows = load_script().summarise({"ref": reference, "half": reference / 2})
+    assert rows["ref"]["ratio_to_ref"] == 1.0
+    assert rows["half"]["ratio_to_ref"] == 0.5 and rows["half"]["ratio_p5_p95"] == [0.5, 0.5]
+    assert rows["half"]["median_ms"] == 1.0  # median of all its calls
