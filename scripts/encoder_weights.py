@@ -22,7 +22,7 @@ def extract(model_ref: str, out: Path) -> int:
     from personseg.backends.refs import KERAS_KINDS, parse_ref
     from personseg.errors import UserError
     from personseg.models.loading import load_keras_model
-    from personseg.training.config import build_options_of
+    from personseg.training.build_check import build_options_of
 
     options = build_options_of(model_ref)
     if options.get("encoder") != "mobilenetv2":

@@ -10,8 +10,8 @@ import pytest
 
 from personseg.errors import OptionError
 from personseg.pretrained import MODELS, build_options, model_file
-from personseg.training.build_check import build_problem
-from personseg.training.config import TrainConfig, build_options_of
+from personseg.training.build_check import build_options_of, build_problem
+from personseg.training.config import TrainConfig
 
 
 def config(**fields) -> TrainConfig:

@@ -1,7 +1,8 @@
-"""Does a model file hold the network its build options describe? Build options are the
-`TrainConfig` architecture fields a model carries (`personseg/pretrained/NAME.json` for a
-packaged model, a run's config.json); the tests check every packaged model with
-`build_problem`, and `scripts/ship_model.py` checks a new file before it ships."""
+"""Build options: the `TrainConfig` architecture fields a model carries (`personseg/pretrained/
+NAME.json` for a packaged model, a run's config.json): which ones a model has
+(`build_options_of`), and whether a model file holds the network they describe
+(`build_problem`; the tests check every packaged model, `scripts/ship_model.py` a new file
+before it ships)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,17 @@ def build_problem(path: str | Path, options: dict) -> str | None:
     size = square_size(trained)
     mismatch = weight_mismatch(build_model(config.model, (size, size, 3), **config.model_options()), trained)
     return f"{path}: not the network its build options build ({mismatch})" if mismatch else None
+
+
+def build_options_of(model: str) -> dict:
+    """The build options a model carries: a packaged model's own JSON (`pretrained:NAME`), or a
+    run's config.json beside a model file; {} when the file has none."""
+    from personseg.backends.refs import KERAS_KINDS, parse_ref
+
+    ref = parse_ref(model, "init", KERAS_KINDS)
+    if ref.kind == "pretrained":
+        from personseg.pretrained import build_options
+
+        return build_options(ref.name)
+    run_config = Path(ref.name).parent / "config.json"
+    return TrainConfig.load(run_config).build_options() if run_config.is_file() else {}

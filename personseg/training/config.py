@@ -205,6 +205,8 @@ class TrainConfig:
     def for_run(cls, **fields) -> TrainConfig:
         """A new run's config from the fields given. With `init`, the build options come from the
         model it names (`build_options_of`): a field given here must agree with them."""
+        from personseg.training.build_check import build_options_of
+
         built = build_options_of(fields["init"]) if fields.get("init") else {}
         for name, value in built.items():
             if fields.get(name, value) != value:
@@ -251,16 +253,3 @@ class TrainConfig:
         except (TypeError, ValueError) as exc:  # a field missing or of the wrong type
             raise UserError(f"{path}: not a valid run config ({exc})") from None
 
-
-def build_options_of(model: str) -> dict:
-    """The build options a model carries: a packaged model's own JSON (`pretrained:NAME`), or a
-    run's config.json beside a model file; {} when the file has none."""
-    from personseg.backends.refs import KERAS_KINDS, parse_ref
-
-    ref = parse_ref(model, "init", KERAS_KINDS)
-    if ref.kind == "pretrained":
-        from personseg.pretrained import build_options
-
-        return build_options(ref.name)
-    run_config = Path(ref.name).parent / "config.json"
-    return TrainConfig.load(run_config).build_options() if run_config.is_file() else {}
