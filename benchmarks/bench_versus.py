@@ -4,7 +4,7 @@ them: the fair way to say "model A is 0.8× model B" on a shared or noisy machin
     python benchmarks/bench_versus.py pretrained:fast peer:mediapipe-selfie \\
         [runs/x/model.onnx ...] [--rounds 40 --calls 25 --threads 2 --out F.json]
 
-Every model is opened as `personseg predict --model` opens it (`load_backend`, `auto`: a
+Every model is opened as `personseg predict --weights` opens it (`load_backend`, `auto`: a
 packaged model's ONNX twin, a file by its extension, a peer with its own runtime) and gets the
 same letterboxed sample photo at its own input size. After a warm-up, each round times `calls`
 batch-1 calls of every model in turn, the starting model moving by one each round. Reported per
@@ -84,6 +84,7 @@ def main() -> None:
 
     from personseg.backends import load_backend
     from personseg.backends.runtime import physical_cores
+    from personseg.bench.report import machine
     from personseg.files import write_text
 
     threads = args.threads or physical_cores()
@@ -93,6 +94,7 @@ def main() -> None:
     result = {
         "command": "python benchmarks/bench_versus.py " + " ".join(args.models),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
         "settings": {"rounds": args.rounds, "calls": args.calls, "warmup": args.warmup, "threads": threads},
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "sizes": {model: int(b.input_size[0]) for model, b in backends.items()},

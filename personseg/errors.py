@@ -21,7 +21,10 @@ class OptionError(UserError):
 
     def flag_message(self) -> str:
         """The same problem as the command line shows it: `--max-side 0: must be at least 1`."""
-        return f"--{self.option.replace('_', '-')} {self.value}: {self.problem}"
+        flag = f"--{self.option.replace('_', '-')}"
+        if isinstance(self.value, bool):  # bool flags: `--no-separable` turns a default-on field off
+            return f"{flag if self.value else '--no-' + flag[2:]}: {self.problem}"
+        return f"{flag} {self.value}: {self.problem}"
 
 
 class WriteError(UserError):

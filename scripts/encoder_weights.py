@@ -12,7 +12,10 @@ wherever it has the layer.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+LAST_CONV = ("Conv_1", "Conv_1_bn")  # absent from a U-Net built without it (encoder_last_conv=False)
 
 
 def extract(model_ref: str, out: Path) -> int:
@@ -34,10 +37,19 @@ def extract(model_ref: str, out: Path) -> int:
     encoder = keras.applications.MobileNetV2(input_shape=(None, None, 3), include_top=False,
                                               weights=None, alpha=options["encoder_alpha"])
     names = {layer.name for layer in trained.layers}
+    needed = [layer for layer in encoder.layers if layer.weights and layer.name not in LAST_CONV]
+    missing = [layer.name for layer in needed if layer.name not in names]
+    if missing:
+        raise UserError(f"{model_ref}: not a MobileNetV2 alpha={options['encoder_alpha']:g} U-Net "
+                        f"({len(missing)} encoder layers missing, e.g. {missing[0]})")
     copied = 0
     for layer in encoder.layers:
         if layer.weights and layer.name in names:
-            layer.set_weights(trained.get_layer(layer.name).get_weights())
+            try:
+                layer.set_weights(trained.get_layer(layer.name).get_weights())
+            except ValueError as exc:  # shapes: another width than its build options say
+                raise UserError(f"{model_ref}: layer {layer.name} does not fit MobileNetV2 "
+                                f"alpha={options['encoder_alpha']:g} ({exc})") from None
             copied += 1
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name.replace(".weights.h5", ".partial.weights.h5"))
@@ -46,15 +58,23 @@ def extract(model_ref: str, out: Path) -> int:
     return copied
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="a U-Net with a MobileNetV2 encoder: pretrained:NAME or a run's "
                         "model file")
     parser.add_argument("--out", type=Path, required=True, help="the weights file to write (*.weights.h5)")
     args = parser.parse_args()
-    print(f"{args.out}: {extract(args.model, args.out)} encoder layers copied from {args.model}")
+    from personseg.errors import UserError
+
+    try:
+        copied = extract(args.model, args.out)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.out}: {copied} encoder layers copied from {args.model}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -55,3 +55,13 @@ def test_models_without_that_encoder_and_bad_names_are_refused(tmp_path):
     with pytest.raises(UserError, match=r"must end in \.weights\.h5"):
         load_script().extract(str(tmp_path / "u" / "model.h5"), tmp_path / "e.h5")
     assert not list(tmp_path.glob("e*.h5"))
+
+
+def test_a_model_of_another_width_than_its_config_says_is_a_clear_error(tmp_path):
+    _run(tmp_path, **UNET)
+    config = TrainConfig.load(tmp_path / "config.json")
+    config.encoder_alpha = 0.5  # the config now lies about the file beside it
+    config.save(tmp_path / "config.json")
+    with pytest.raises(UserError, match="does not fit MobileNetV2 alpha=0.5"):
+        load_script().extract(str(tmp_path / "model.h5"), tmp_path / "e.weights.h5")
+    assert not list(tmp_path.glob("e*.h5"))

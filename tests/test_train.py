@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from personseg.errors import UserError
+from personseg.errors import OptionError, UserError
 from personseg.training import TrainConfig, train
 from tests.synthetic import make_root
 
@@ -204,3 +204,11 @@ def test_init_fine_tunes_from_a_trained_model_and_refuses_another_architecture(t
     with pytest.raises(UserError, match="start.h5: not the architecture this run builds"):
         train(config, verbose=0)
     assert not (tmp_path / "other").exists()  # nothing half-made left behind
+
+
+def test_encoder_last_conv_is_refused_where_there_is_none():
+    with pytest.raises(OptionError, match="only the U-Net's MobileNetV2 encoder"):
+        TrainConfig(data=[], val=[], out="x", model="shallow", encoder_last_conv=False)
+    error = OptionError("encoder_last_conv", False, "problem")
+    assert error.flag_message() == "--no-encoder-last-conv: problem"
+    assert OptionError("deterministic", True, "problem").flag_message() == "--deterministic: problem"

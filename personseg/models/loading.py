@@ -175,7 +175,7 @@ def start_from(model: keras.Model, source: str | Path) -> None:
     if mismatch:
         raise UserError(
             f"{source}: not the architecture this run builds ({mismatch}); give the model options it "
-            "was trained with (--model, --encoder-alpha, --decoder-filters, --shallow-filters, "
-            "--output-stride)"
+            "was trained with (--model, --encoder-alpha, --decoder-filters, --no-encoder-last-conv, "
+            "--shallow-filters, --output-stride)"
         )
     model.set_weights(trained.get_weights())

@@ -129,6 +129,9 @@ class TrainConfig:
             raise OptionError("bn_momentum", self.bn_momentum, "must be between 0 and 1")
         if not 0.0 <= self.copy_paste <= 1.0:
             raise OptionError("copy_paste", self.copy_paste, "must be between 0 and 1")
+        if not self.encoder_last_conv and (self.model, self.encoder) != ("unet", "mobilenetv2"):
+            raise OptionError("encoder_last_conv", False,
+                              "only the U-Net's MobileNetV2 encoder has that convolution")
         if not 0.0 <= self.teacher_weight <= 1.0:
             raise OptionError("teacher_weight", self.teacher_weight, "must be between 0 and 1")
         if self.output_stride is None:  # the model's own default, written into config.json
@@ -224,13 +227,9 @@ class TrainConfig:
     @classmethod
     def defaults(cls) -> dict:
         """Every field's default (what the CLI shows and uses when a flag is not given)."""
-        values = {}
-        for f in dataclasses.fields(cls):
-            if f.default is not dataclasses.MISSING:
-                values[f.name] = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                values[f.name] = f.default_factory()
-        return values
+        missing = dataclasses.MISSING
+        return {f.name: f.default if f.default is not missing else f.default_factory()
+                for f in dataclasses.fields(cls) if missing not in (f.default, f.default_factory)}
 
     def save(self, path: Path) -> None:
         from personseg.files import write_text  # OpenCV only when a config is written
