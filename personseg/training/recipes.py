@@ -37,7 +37,7 @@ class Recipe:
 
 RECIPES = {
     "cpu": Recipe(
-        "cpu", "a minute or two on a CPU: the fast model's U-Net (MobileNetV2 0.35 from ImageNet) at "
+        "cpu", "a minute or two on a CPU: a narrow U-Net (MobileNetV2 0.35 from ImageNet) at "
         "160 px, 4 short epochs; learns rough people",
         dict(model="unet", encoder="mobilenetv2", encoder_alpha=0.35, encoder_weights="imagenet",
              decoder_filters=[64, 48, 32, 24, 16], size=160, batch_size=8, epochs=4, steps_per_epoch=25,
