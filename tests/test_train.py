@@ -212,3 +212,15 @@ def test_encoder_last_conv_is_refused_where_there_is_none():
     error = OptionError("encoder_last_conv", False, "problem")
     assert error.flag_message() == "--no-encoder-last-conv: problem"
     assert OptionError("deterministic", True, "problem").flag_message() == "--deterministic: problem"
+
+
+def test_defaults_are_every_optional_field_as_a_config_sets_it():
+    """What the CLI offers and shows (`--deterministic` off, `--no-separable` on) comes from these."""
+    import dataclasses
+
+    config = TrainConfig(data=[], val=[], out="x")
+    defaults = TrainConfig.defaults()
+    optional = {f.name for f in dataclasses.fields(TrainConfig)} - {"data", "val", "out"}
+    assert set(defaults) == optional
+    assert {name: getattr(config, name) for name in optional if name != "output_stride"} == \
+        {name: value for name, value in defaults.items() if name != "output_stride"}

@@ -229,7 +229,7 @@ class TrainConfig:
         """Every field's default (what the CLI shows and uses when a flag is not given)."""
         missing = dataclasses.MISSING
         return {f.name: f.default if f.default is not missing else f.default_factory()
-                for f in dataclasses.fields(cls) if missing not in (f.default, f.default_factory)}
+                for f in dataclasses.fields(cls) if (f.default, f.default_factory) != (missing, missing)}
 
     def save(self, path: Path) -> None:
         from personseg.files import write_text  # OpenCV only when a config is written
