@@ -2,15 +2,18 @@
 them: the fair way to say "model A is 0.8× model B" on a shared or noisy machine.
 
     python benchmarks/bench_versus.py pretrained:fast peer:mediapipe-selfie \\
-        [runs/x/model.onnx ...] [--rounds 1500 --calls 1 --threads 2 --out F.json]
+        [runs/x/model.onnx ...] [--rounds 60 --calls 25 --threads 2 --out F.json]
 
 Every model is opened as `personseg predict --weights` opens it (`load_backend`, `auto`: a
 packaged model's ONNX twin, a file by its extension, a peer with its own runtime) and gets the
 same letterboxed sample photo at its own input size. After a warm-up, each round times `calls`
-batch-1 calls of every model in turn (by default one: the models take turns call by call), the
-starting model moving by one each round. Reported per model: the median and p90 of all its calls,
-and against the first model the median of the per-round ratios (of medians, with `calls` > 1)
-with the 5th–95th percentile of those ratios (how much a ratio moves from round to round).
+batch-1 calls of every model in turn (25: steady-state latency, what a user running one model
+sees), the starting model moving by one each round. Reported per model: the median and p90 of
+all its calls, and against the first model the median of the per-round ratios of medians with the
+5th–95th percentile of those ratios (how much a ratio moves from round to round). `--calls 1`
+(turns call by call, every call after another model's) is not steady state: on 2026-12-05 it
+slowed MediaPipe's LiteRT file more than our ONNX Runtime one (ratio 0.86 / 0.75 against 0.96 /
+0.90 in 25-call blocks, benchmarks/results/versus-protocol.json).
 `personseg bench` times one backend after another instead; use this one when two rows of that
 table are to be compared.
 """
@@ -72,8 +75,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+",
                         help="FILE | pretrained:NAME | peer:NAME (the first is the reference)")
-    parser.add_argument("--rounds", type=int, default=1500)
-    parser.add_argument("--calls", type=int, default=1, help="timed calls per model per round")
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--calls", type=int, default=25, help="timed calls per model per round (a turn)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls per model first")
     parser.add_argument("--threads", type=int, help="ONNX Runtime / LiteRT threads (default: physical cores)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
