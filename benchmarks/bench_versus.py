@@ -34,11 +34,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def time_in_turns(backends: dict, rounds: int, calls: int, warmup: int) -> dict[str, np.ndarray]:
     """rounds × calls batch-1 wall times in ms per model, the models taking turns each round."""
-    from personseg.inference.letterbox import letterbox_batch
-    from personseg.inference.sample_photos import sample_images
+    from personseg.bench.measure import sample_batch
 
-    photo = next(iter(sample_images().values()))
-    inputs = {name: letterbox_batch([photo], int(b.input_size[0]))[0] for name, b in backends.items()}
+    inputs = {name: sample_batch(int(b.input_size[0]), 1) for name, b in backends.items()}
     for name, backend in backends.items():
         for _ in range(warmup):
             backend.predict(inputs[name])

@@ -24,16 +24,18 @@ def extract(model_ref: str, out: Path) -> int:
 
     from personseg.backends.refs import KERAS_KINDS, parse_ref
     from personseg.errors import UserError
+    from personseg.files import atomic_path
     from personseg.models.loading import load_keras_model
     from personseg.training.build_check import build_options_of
 
+    if not out.name.endswith(".weights.h5"):
+        raise UserError(f"{out}: the file name must end in .weights.h5 (Keras 3 weights files)")
+    ref = parse_ref(model_ref, "model", KERAS_KINDS)  # a bad name is reported as this script's
+    trained = load_keras_model(ref.keras_file())  # a missing or unreadable file: its own error
     options = build_options_of(model_ref)
     if options.get("encoder") != "mobilenetv2":
         raise UserError(f"{model_ref}: no MobileNetV2 encoder in its build options "
                         f"({options or 'none found'})")
-    if not out.name.endswith(".weights.h5"):
-        raise UserError(f"{out}: the file name must end in .weights.h5 (Keras 3 weights files)")
-    trained = load_keras_model(parse_ref(model_ref, "model", KERAS_KINDS).keras_file())
     encoder = keras.applications.MobileNetV2(input_shape=(None, None, 3), include_top=False,
                                               weights=None, alpha=options["encoder_alpha"])
     names = {layer.name for layer in trained.layers}
@@ -51,10 +53,8 @@ def extract(model_ref: str, out: Path) -> int:
                 raise UserError(f"{model_ref}: layer {layer.name} does not fit MobileNetV2 "
                                 f"alpha={options['encoder_alpha']:g} ({exc})") from None
             copied += 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name.replace(".weights.h5", ".partial.weights.h5"))
-    encoder.save_weights(partial)
-    partial.replace(out)  # never a half-written file under the final name
+    with atomic_path(out, suffix=".weights.h5") as partial:  # never half a file under `out`
+        encoder.save_weights(partial)
     return copied
 
 

@@ -19,7 +19,7 @@ from personseg.inference.letterbox import letterbox_batch
 from personseg.inference.sample_photos import sample_images
 
 
-def _sample_batch(size: int, n: int) -> np.ndarray:
+def sample_batch(size: int, n: int) -> np.ndarray:
     """n letterboxed copies of the bundled photos (real pixels, not noise)."""
     photos = list(sample_images().values())
     batch, _ = letterbox_batch([photos[i % len(photos)] for i in range(n)], size)
@@ -28,7 +28,7 @@ def _sample_batch(size: int, n: int) -> np.ndarray:
 
 def measure_latency(backend, size: int, runs: int, warmup: int) -> dict:
     """Batch-1 predict() wall time in ms: median, p90, mean, min over `runs` calls after warm-up."""
-    x = _sample_batch(size, 1)
+    x = sample_batch(size, 1)
     for _ in range(warmup):
         backend.predict(x)
     times = []
@@ -44,7 +44,7 @@ def measure_latency(backend, size: int, runs: int, warmup: int) -> dict:
 
 def measure_throughput(backend, size: int, batch: int, runs: int) -> dict:
     """Images/s of predict() on `batch` images at once (median over `runs`, after one warm-up)."""
-    x = _sample_batch(size, batch)
+    x = sample_batch(size, batch)
     backend.predict(x)
     times = []
     for _ in range(runs):

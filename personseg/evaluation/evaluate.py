@@ -22,6 +22,7 @@ import numpy as np
 
 from personseg.errors import OptionError, UserError
 from personseg.evaluation.metrics import Confusion
+from personseg.evaluation.paired import interval, mask_counts
 from personseg.evaluation.samples import Sample
 from personseg.files import read_rgb, write_text
 from personseg.progress import progress_bar
@@ -86,8 +87,6 @@ class Evaluation:
     def iou_interval(self, level: float = 0.9, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
         """Bootstrap interval of the pooled IoU at the headline threshold: images resampled with
         replacement, the pooled IoU of each resample, and the central `level` of them."""
-        from personseg.evaluation.paired import interval, mask_counts
-
         return interval(mask_counts(self), "iou", level, resamples, seed)
 
     def sweep(self) -> list[dict]:
