@@ -8,7 +8,8 @@ pennfudan test IoU, person-wild:val boxes found and pixels marked outside the bo
 the same code; the interval resamples photos, the same ones for both models
 (`personseg.evaluation.paired`), so it says whether a gap could be the luck of the photos. It does
 not cover training noise: a second seed of one recipe can move a figure by as much.
-A and B are model files or `pretrained:NAME` / `peer:NAME`.
+A and B are model files or `pretrained:NAME` / `peer:NAME`; `--framing-a/-b square|fit` set how
+each letterboxes (`personseg.inference.letterbox`), so one file against itself compares framings.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path, help="folder with prepared ccp/, humanseg/, pennfudan/")
     parser.add_argument("--wild", type=Path, default=SHARED / "data" / "person-wild")
     parser.add_argument("--out", type=Path, help="write the comparison as JSON")
+    parser.add_argument("--framing-a", default="auto", help="model A's framing: auto, square or fit")
+    parser.add_argument("--framing-b", default="auto", help="model B's framing (the same file twice, "
+                        "square then fit, compares the framings)")
     args = parser.parse_args()
 
     from personseg.evaluation.box_metrics import score_boxes
@@ -39,15 +43,16 @@ def main() -> None:
 
     sets, wild = load_sets(args.coco, args.heldout, args.wild)
     counts: dict[str, dict[str, object]] = {}
-    for model in (args.a, args.b):
-        seg = Segmenter.from_weights(model)
-        counts[model] = {name: mask_counts(evaluate(seg, samples, progress=False))
-                         for name, samples in sets.items()}
+    for side, model, framing in (("a", args.a, args.framing_a), ("b", args.b, args.framing_b)):
+        seg = Segmenter.from_weights(model, framing=framing)
+        counts[side] = {name: mask_counts(evaluate(seg, samples, progress=False))
+                        for name, samples in sets.items()}
         if wild:
-            counts[model]["wild:val"] = box_counts(score_boxes(seg, wild))
+            counts[side]["wild:val"] = box_counts(score_boxes(seg, wild))
+        print(f"{side.upper()}: {model} ({seg.framing} framing)", flush=True)
     signals = [(name, "iou") for name in sets] + ([("wild:val", "found"), ("wild:val", "outside_marked")]
                                                   if wild else [])
-    rows = {f"{name} {figure}": paired_difference(counts[args.a][name], counts[args.b][name], figure)
+    rows = {f"{name} {figure}": paired_difference(counts["a"][name], counts["b"][name], figure)
             for name, figure in signals}
     print(f"| signal | A `{args.a}` | B `{args.b}` | B − A (90% paired interval) |\n|---|---|---|---|")
     for label, row in rows.items():
@@ -55,7 +60,8 @@ def main() -> None:
         print(f"| {label} | {row['a']:.4f} | {row['b']:.4f} | "
               f"{row['difference']:+.4f} ({low:+.4f} to {high:+.4f}) |")
     if args.out:
-        write_text(args.out, json.dumps({"a": args.a, "b": args.b, "signals": rows}, indent=2) + "\n")
+        write_text(args.out, json.dumps({"a": args.a, "b": args.b, "framing_a": args.framing_a,
+                                         "framing_b": args.framing_b, "signals": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -63,8 +63,16 @@ def test_batch_equals_single_images(exported, photos, runtime):
 
 
 @pytest.mark.parametrize("runtime", ["onnx", "tflite"])
-def test_dynamic_model_needs_a_size_and_runs_at_it(exported, runtime):
+def test_dynamic_model_needs_a_size_and_runs_at_it(exported, runtime, tmp_path):
     path = exported[f"{runtime}-dynamic"]
+    if runtime == "onnx":  # the export of a fixed-size model records that size: its default
+        assert load_backend(path, runtime).input_size == (SIZE, SIZE)
+        import onnx
+
+        model = onnx.load(str(path))
+        del model.metadata_props[:]
+        path = tmp_path / "unsized.onnx"
+        onnx.save(model, str(path))
     with pytest.raises(UserError, match="dynamic input size"):
         load_backend(path, runtime)
     with pytest.raises(UserError, match="multiple of 32"):

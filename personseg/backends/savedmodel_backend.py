@@ -22,6 +22,7 @@ class SavedModelBackend:
         except Exception as exc:  # TF raises OSError, ValueError, AttributeError… per problem
             raise UserError(f"{path}: cannot load as a personseg SavedModel ({exc})") from exc
         self.input_size = fixed_or_requested_size(path, spec.shape[1], spec.shape[2], size)
+        self.any_size = spec.shape[1] is None and spec.shape[2] is None  # exported with --dynamic
         self._tf = tf
 
     def predict(self, batch: np.ndarray) -> np.ndarray:

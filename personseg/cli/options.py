@@ -20,6 +20,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     from personseg.backends import BACKENDS
     from personseg.backends.peers import ENV_DIR, RELATIVE_DIR
     from personseg.backends.refs import expected
+    from personseg.inference.letterbox import FRAMINGS
     from personseg.pretrained import DEFAULT
 
     g = p.add_argument_group("model")
@@ -33,15 +34,20 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
     g.add_argument("--tta", action="store_true",
                    help="test-time augmentation: average with the mirrored photo (twice the time)")
+    g.add_argument("--framing", choices=["auto", *FRAMINGS], default="auto",
+                   help="square: letterbox every photo into the model's square input; fit: a canvas "
+                        "shaped like the photo with no more pixels (sharper on portraits and wide "
+                        "frames, same cost; needs Keras or an ONNX file exported with --dynamic); "
+                        "auto (default): fit when the runtime allows it")
 
 
 def load_segmenter(args: argparse.Namespace):
-    """Segmenter for --weights/--backend/--size."""
+    """Segmenter for --weights/--backend/--size/--tta/--framing."""
     from personseg.inference.segmenter import Segmenter
     from personseg.limits import check_size
 
     options = {"size": check_size(args.size)} if args.size is not None else {}
-    return Segmenter.open(args.weights, backend=args.backend, tta=args.tta, **options)
+    return Segmenter.open(args.weights, backend=args.backend, tta=args.tta, framing=args.framing, **options)
 
 
 def add_look_arguments(p: argparse.ArgumentParser) -> None:

@@ -57,6 +57,18 @@ def write_savedmodel(model: keras.Model, folder: Path, batch: int | None = None)
     archive.write_out(str(folder), verbose=False)
 
 
+def set_onnx_metadata(path: Path, entries: dict[str, str]) -> None:
+    """Add (or replace) `metadata_props` entries of the ONNX file at `path`."""
+    onnx = require("onnx", "ONNX export")
+    model = onnx.load(str(path))
+    kept = [p for p in model.metadata_props if p.key not in entries]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    for key, value in entries.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, str(path))
+
+
 def onnx_op_counts(path: Path) -> dict[str, int]:
     onnx = require("onnx", "ONNX export")
     return dict(Counter(node.op_type for node in onnx.load(str(path)).graph.node))

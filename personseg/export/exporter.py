@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from personseg.backends import load_backend
+from personseg.backends.onnx_backend import TRAINED_SIZE_KEY
 from personseg.backends.refs import KERAS_KINDS, ModelRef, parse_ref
 from personseg.data.dataset_layout import spec_images
 from personseg.data.output_guard import check_outputs
@@ -162,6 +163,8 @@ def export_model(
         with atomic_path(out) as tmp:
             if fmt == "onnx":
                 converters.write_onnx(exportable, tmp, quantize, calibration_photos, opset)
+                if export_size is None and native is not None:
+                    converters.set_onnx_metadata(tmp, {TRAINED_SIZE_KEY: str(native)})
                 ops = converters.onnx_op_counts(tmp)
                 if ops.get("BatchNormalization"):
                     count = ops["BatchNormalization"]

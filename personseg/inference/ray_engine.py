@@ -58,7 +58,7 @@ class PhotoWorker:
                  batch_size: int, overwrite: bool, workers: int, threads: int):
         if isinstance(model, ModelSource):
             options = {**model.options, "threads": threads}
-            model = Segmenter(model.ref, tta=tta, runtime=model.backend, **options)
+            model = Segmenter(model.ref, tta=tta, runtime=model.backend, framing=model.framing, **options)
         self.seg, self.out_dir, self.kinds, self.look = model, Path(out_dir), kinds, look
         self.batch_size, self.overwrite, self.workers = batch_size, overwrite, workers
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -121,7 +121,7 @@ def _portable(seg: Segmenter) -> ModelSource | Segmenter:
                         f"{type(seg.backend).__name__}")
     ref = parse_ref(source.ref)
     spec = str(Path(ref.name).resolve()) if ref.kind == "file" else str(ref)
-    return ModelSource(spec, "onnx", dict(source.options))
+    return ModelSource(spec, "onnx", dict(source.options), seg.framing)
 
 
 def connect(address: str | None, cpus: int = 0) -> bool:

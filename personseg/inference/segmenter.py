@@ -1,8 +1,9 @@
 """Segmenter: any image in, person probabilities out at that image's own resolution.
 
 All pre- and post-processing lives here, so every runtime (Keras, ONNX, TFLite) sees exactly the
-same input and returns comparable maps: convert to RGB, letterbox into the model's square input
-(the same framing training validation uses), run the backend, crop the padding and resize back.
+same input and returns comparable maps: convert to RGB, letterbox into the model's input (its
+square, or with `framing="fit"` a canvas shaped like the photo at the same pixel cost, see
+`personseg.inference.letterbox`), run the backend, crop the padding and resize back.
 A Segmenter opened by name remembers it (`source`), so other processes can open the same model;
 built from a name it is a Ray Data callable class (`__call__` on a batch's `image` column).
 """
@@ -19,7 +20,14 @@ from personseg.backends import Backend, load_backend
 from personseg.backends.refs import ModelRef, parse_ref
 from personseg.errors import OptionError, UserError
 from personseg.files import as_rgb
-from personseg.inference.letterbox import Letterbox, letterbox_batch, letterbox_image, unletterbox
+from personseg.inference.letterbox import (
+    FRAMINGS,
+    Letterbox,
+    canvas_for,
+    letterbox_batch,
+    letterbox_image,
+    unletterbox,
+)
 
 # a uint8 array, an image file path, the file's bytes, or a PIL image (see files.as_rgb)
 ImageInput = np.ndarray | str | os.PathLike | bytes
@@ -32,10 +40,23 @@ class ModelSource:
     ref: str
     backend: str
     options: dict = field(default_factory=dict)
+    framing: str = "auto"
+
+
+def choose_framing(framing: str, backend: Backend) -> str:
+    """`square` or `fit` for this backend: `auto` is `fit` when the runtime takes any H×W."""
+    if framing not in ("auto", *FRAMINGS):
+        raise OptionError("framing", framing, f"choose one of {'|'.join(('auto', *FRAMINGS))}")
+    any_size = bool(getattr(backend, "any_size", False))
+    if framing == "fit" and not any_size:
+        height, width = backend.input_size
+        raise OptionError("framing", framing, f"this model runs only at {height}×{width}; 'fit' needs "
+                          "a runtime that takes any H×W (Keras, or ONNX exported with --dynamic)")
+    return framing if framing != "auto" else ("fit" if any_size else "square")
 
 
 class Segmenter:
-    """Wraps a backend (anything with `input_size` and `predict(N×S×S×3 float32) -> N×S×S`).
+    """Wraps a backend (anything with `input_size` and `predict(N×H×W×3 float32) -> N×H×W`).
 
     `Segmenter("pretrained:fast", runtime="onnx", threads=1)` opens a model by what `open` takes
     (`runtime` is `open`'s `backend`), so the class alone builds one in each Ray Data worker:
@@ -44,51 +65,54 @@ class Segmenter:
     source: ModelSource | None = None  # set when opened by name (`open`)
 
     def __init__(self, backend: Backend | str | os.PathLike | ModelRef, tta: bool = False,
-                 runtime: str = "auto", **backend_options):
+                 runtime: str = "auto", framing: str = "auto", **backend_options):
         if isinstance(backend, (str, os.PathLike, ModelRef)):
-            opened = type(self).open(backend, runtime, **backend_options)
+            opened = type(self).open(backend, runtime, framing=framing, **backend_options)
             backend, self.source = opened.backend, opened.source
         height, width = (int(v) for v in backend.input_size)
         if height != width:
             raise UserError(f"model input must be square for letterboxing, got {height}×{width}")
         self.backend = backend
-        self.size = height
+        self.size = height  # the square's side; a `fit` canvas has at most size² pixels
+        self.framing = choose_framing(framing, backend)
         self.tta = tta  # also run the mirrored photo and average (twice the inference time)
 
     @classmethod
     def open(
         cls, model: str | os.PathLike | ModelRef | None = None, backend: str = "auto", tta: bool = False,
-        **backend_options,
+        framing: str = "auto", **backend_options,
     ) -> Segmenter:
         """Any model by the name users type (`personseg.backends.refs`): a model file,
         `pretrained:NAME` (None: the default packaged model) or `peer:NAME`. `backend`: `keras`,
         `onnx`, `tflite`, `savedmodel`, or `auto` (a file's by its extension; a packaged model's
         ONNX twin when ONNX Runtime is installed). `tta=True` averages each prediction with that
-        of the horizontally mirrored photo."""
+        of the horizontally mirrored photo. `framing`: `square`, `fit` or `auto` (`fit` when the
+        runtime takes any input size)."""
         from personseg.pretrained import DEFAULT
 
         model = f"pretrained:{DEFAULT}" if model is None else model
-        seg = cls(load_backend(model, backend, **backend_options), tta=tta)
-        seg.source = ModelSource(str(parse_ref(model)), backend, dict(backend_options))
+        seg = cls(load_backend(model, backend, **backend_options), tta=tta, framing=framing)
+        seg.source = ModelSource(str(parse_ref(model)), backend, dict(backend_options), seg.framing)
         return seg
 
     @classmethod
     def from_weights(
         cls, path: str | os.PathLike | ModelRef = "weights.h5", backend: str = "auto", tta: bool = False,
-        **backend_options,
+        framing: str = "auto", **backend_options,
     ) -> Segmenter:
         """`open` with the repository's `weights.h5` as the default."""
-        return cls.open(path, backend, tta=tta, **backend_options)
+        return cls.open(path, backend, tta=tta, framing=framing, **backend_options)
 
     @classmethod
     def pretrained(
-        cls, name: str | None = None, backend: str = "auto", tta: bool = False, **backend_options
+        cls, name: str | None = None, backend: str = "auto", tta: bool = False, framing: str = "auto",
+        **backend_options,
     ) -> Segmenter:
         """A model that ships with the package (`personseg.pretrained.MODELS`; default: the most
         accurate): `open("pretrained:NAME")`."""
         from personseg.pretrained import DEFAULT
 
-        return cls.open(f"pretrained:{name or DEFAULT}", backend, tta=tta, **backend_options)
+        return cls.open(f"pretrained:{name or DEFAULT}", backend, tta=tta, framing=framing, **backend_options)
 
     def predict(self, image: ImageInput) -> np.ndarray:
         """An image (uint8 H×W[×1|3|4] array, file path, file bytes or PIL image) → float32 H×W
@@ -127,21 +151,40 @@ class Segmenter:
             column[i] = prob
         return {**batch, "probs": column}
 
+    def canvas(self, height: int, width: int) -> tuple[int, int]:
+        """The model input (H, W) a photo of height×width gets under this Segmenter's framing."""
+        return canvas_for(height, width, self.size, self.framing)
+
     def _run(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        batch, geometries = letterbox_batch([self._rgb(image) for image in images], self.size)
+        """Letterbox, run and undo; photos that share a canvas shape run as one batch."""
+        rgbs = [self._rgb(image) for image in images]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for index, rgb in enumerate(rgbs):
+            groups.setdefault(self.canvas(*rgb.shape[:2]), []).append(index)
+        results: list[np.ndarray] = [np.empty(0)] * len(rgbs)
+        for canvas, indices in groups.items():
+            batch, geometries = letterbox_batch([rgbs[i] for i in indices], canvas)
+            for index, prob, geo in zip(indices, self._infer(batch), geometries, strict=True):
+                results[index] = np.clip(unletterbox(prob, geo), 0.0, 1.0)
+        return results
+
+    def _infer(self, batch: np.ndarray) -> np.ndarray:
+        """N×H×W×3 canvases → N×H×W probabilities (with the mirrored pass when `tta`)."""
         probs = np.asarray(self.backend.predict(batch), dtype=np.float32)
         if self.tta:
             mirrored = np.asarray(self.backend.predict(batch[:, :, ::-1]), dtype=np.float32)
             probs = (probs + mirrored[:, :, ::-1]) / 2
-        expected = (len(images), self.size, self.size)
+        expected = batch.shape[:3]
         if probs.shape != expected:
-            raise UserError(f"the model returned shape {probs.shape} for {len(images)} RGB image(s) of "
-                            f"{self.size}×{self.size}; expected one person probability per pixel, {expected}")
-        return [np.clip(unletterbox(p, geo), 0.0, 1.0) for p, geo in zip(probs, geometries, strict=True)]
+            raise UserError(f"the model returned shape {probs.shape} for {len(batch)} RGB image(s) of "
+                            f"{expected[1]}×{expected[2]}; expected one person probability per pixel, "
+                            f"{expected}")
+        return probs
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        """RGB letterboxed S×S×3 uint8 canvas and its geometry (to undo it later)."""
-        return letterbox_image(self._rgb(image), self.size)
+        """RGB letterboxed H×W×3 uint8 canvas (this Segmenter's framing) and its geometry."""
+        rgb = self._rgb(image)
+        return letterbox_image(rgb, self.canvas(*rgb.shape[:2]))
 
     @staticmethod
     def _rgb(image) -> np.ndarray:

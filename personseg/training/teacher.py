@@ -5,9 +5,9 @@ photos with person boxes get the combined map checked by their boxes (`checked_m
 
 The teacher is anything `Segmenter.open` opens (a model file, `pretrained:NAME` for a packaged
 model, or `peer:NAME` for a published model); it sees each photo whole, letterboxed at its own
-input size, and its map comes back at the photo's resolution. The data pipeline then puts the
-map through exactly the same geometric augmentation as the photo and its mask
-(`personseg.data.augment`).
+input size (the square framing, whatever the default: the cached maps were made so), and its
+map comes back at the photo's resolution. The data pipeline then puts the map through exactly the
+same geometric augmentation as the photo and its mask (`personseg.data.augment`).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def teacher_maps(images: list[Path], teacher: str, cache_dir: str | os.PathLike,
     if todo:
         ref = parse_ref(teacher, "teacher")  # a bad name is worded for --teacher
         try:
-            seg = Segmenter.open(ref)
+            seg = Segmenter.open(ref, framing="square")  # the framing the cached maps were made with
         except UserError as exc:
             raise OptionError("teacher", teacher, f"cannot open the teacher ({exc})") from None
         bar = progress_bar(total=len(todo), desc="teacher maps", unit="img", disable=not progress)

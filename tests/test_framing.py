@@ -1,0 +1,138 @@
+"""Framing: the `fit` canvas (shaped like the photo, no more pixels than the square), how the
+Segmenter groups photos by canvas, which runtimes take it, and that every runtime computes the
+same thing on a canvas that is not the file's own square."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from personseg.backends import load_backend
+from personseg.errors import OptionError
+from personseg.inference.letterbox import STRIDE, canvas_for, fit_canvas, letterbox_geometry
+from personseg.inference.segmenter import Segmenter
+from tests.export_helpers import save_random_model
+from tests.fakes import ChannelBackend
+
+SIZE = 64
+
+
+class AnySizeChannelBackend(ChannelBackend):
+    """ChannelBackend that takes any H×W and records the canvases it was given."""
+
+    any_size = True
+
+    def __init__(self, size: int = SIZE):
+        super().__init__(size)
+        self.shapes: list[tuple[int, int, int]] = []
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        assert batch.shape[1] % STRIDE == 0 and batch.shape[2] % STRIDE == 0
+        self.shapes.append(batch.shape[:3])
+        return batch[..., 0] / 255.0
+
+
+def _best_by_search(height: int, width: int, size: int) -> tuple[int, int]:
+    """Every canvas of multiples of 32 within size² pixels: the largest scale, then the fewest pixels."""
+    sides = range(STRIDE, size * size // STRIDE + 1, STRIDE)
+    fits = [(h, w) for h, w in itertools.product(sides, sides) if h * w <= size * size]
+    return max(fits, key=lambda c: (min(c[0] / height, c[1] / width), -c[0] * c[1]))
+
+
+@pytest.mark.parametrize("size", [224, 320])
+def test_fit_canvas_is_the_sharpest_within_the_squares_pixels(size):
+    rng = np.random.default_rng(size)
+    photos = [(640, 426), (426, 640), (720, 1280), (1280, 720), (500, 500), (480, 640), (1000, 100)]
+    photos += [tuple(int(v) for v in rng.integers(50, 3000, 2)) for _ in range(60)]
+    for height, width in photos:
+        canvas = fit_canvas(height, width, size)
+        assert canvas == _best_by_search(height, width, size), (height, width)
+        assert canvas[0] % STRIDE == 0 and canvas[1] % STRIDE == 0
+        assert canvas[0] * canvas[1] <= size * size
+        fit, square = letterbox_geometry(height, width, canvas), letterbox_geometry(height, width, size)
+        assert fit.new_height >= square.new_height and fit.new_width >= square.new_width
+
+
+def test_fit_canvas_examples():
+    assert fit_canvas(500, 500, 224) == (224, 224)  # a square photo: the square
+    assert fit_canvas(640, 426, 224) == (256, 192)  # a 2:3 portrait: 192×256 instead of 149×224
+    assert fit_canvas(720, 1280, 224) == (160, 288)  # 16:9 video: 284×160 instead of 224×126
+    assert canvas_for(720, 1280, 224, "square") == (224, 224)
+
+
+def test_fit_groups_photos_by_canvas_and_keeps_their_order():
+    rng = np.random.default_rng(3)
+    exact = [(64, 64), (32, 128), (128, 32), (32, 128), (64, 64), (32, 96)]  # their own canvas
+    shapes = [*exact, (40, 100), (100, 41)]
+    photos = [rng.integers(0, 256, (*shape, 3), dtype=np.uint8) for shape in shapes]
+    backend = AnySizeChannelBackend()
+    seg = Segmenter(backend)
+    assert seg.framing == "fit"  # auto: the runtime takes any size
+    probs = seg.predict_batch(photos, batch_size=8)
+    canvases = [seg.canvas(*shape) for shape in shapes]
+    assert canvases[: len(exact)] == exact
+    assert sorted(s[1:] for s in backend.shapes) == sorted(set(canvases))  # one batch per canvas
+    assert sum(s[0] for s in backend.shapes) == len(photos)
+    for photo, prob in zip(photos, probs, strict=True):
+        assert prob.shape == photo.shape[:2]
+    for photo, prob in zip(photos[: len(exact)], probs, strict=False):
+        np.testing.assert_array_equal(prob, photo[..., 0] / np.float32(255))
+
+
+def test_square_framing_and_fixed_runtimes():
+    fixed = ChannelBackend(SIZE)
+    assert Segmenter(fixed).framing == "square"  # auto on a runtime with one input size
+    with pytest.raises(OptionError, match="framing.*runs only at 64×64.*any H×W"):
+        Segmenter(fixed, framing="fit")
+    with pytest.raises(OptionError, match="framing.*choose one of auto|square|fit"):
+        Segmenter(AnySizeChannelBackend(), framing="wide")
+    backend = AnySizeChannelBackend()
+    Segmenter(backend, framing="square").predict(np.zeros((30, 90, 3), np.uint8))
+    assert backend.shapes == [(1, SIZE, SIZE)]
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    """A random 64×64 shallow model as .h5 and as a free-size ONNX export."""
+    from personseg.export.exporter import export_model
+
+    folder = tmp_path_factory.mktemp("framing")
+    weights = save_random_model(folder / "model.h5", SIZE)
+    fixed = export_model(weights, "onnx", out=folder / "fixed.onnx").path
+    dynamic = export_model(weights, "onnx", dynamic=True, out=folder / "dyn.onnx").path
+    return {"h5": weights, "onnx-fixed": fixed, "onnx-dynamic": dynamic}
+
+
+def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
+    from personseg.models.loading import at_size, load_keras_model
+
+    photo = np.random.default_rng(9).integers(0, 256, (150, 60, 3), dtype=np.uint8)
+    keras_seg = Segmenter(load_backend(model_files["h5"], "keras"))
+    onnx_seg = Segmenter(load_backend(model_files["onnx-dynamic"], "onnx", size=SIZE))
+    assert keras_seg.framing == onnx_seg.framing == "fit"
+    canvas = keras_seg.canvas(150, 60)
+    assert canvas != (SIZE, SIZE)
+    batch = keras_seg.preprocess(photo)[0][None].astype(np.float32)
+    reference = at_size(load_keras_model(model_files["h5"]), None)(batch, training=False).numpy()[0, ..., 0]
+    np.testing.assert_allclose(keras_seg.backend.predict(batch)[0], reference, atol=1e-5)
+    np.testing.assert_allclose(onnx_seg.backend.predict(batch)[0], reference, atol=1e-4)
+    np.testing.assert_allclose(keras_seg.predict(photo), onnx_seg.predict(photo), atol=1e-4)
+    assert Segmenter(load_backend(model_files["onnx-fixed"], "onnx")).framing == "square"
+
+
+def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, monkeypatch):
+    from personseg.backends import onnx_backend
+
+    monkeypatch.setattr(onnx_backend, "SESSIONS_KEPT", 2)
+    backend = load_backend(model_files["onnx-dynamic"], "onnx", size=SIZE)
+    free = backend.session
+    shapes = [(1, 64, 64), (2, 32, 96), (1, 96, 32), (1, 64, 64)]
+    for n, h, w in shapes:
+        batch = np.random.default_rng(h).uniform(0, 255, (n, h, w, 3)).astype(np.float32)
+        feed = {free.get_inputs()[0].name: batch}
+        np.testing.assert_allclose(backend.predict(batch), free.run(None, feed)[0][..., 0], atol=1e-5)
+    assert list(backend._pinned) == [(1, 96, 32), (1, 64, 64)]  # the last two shapes
+    pinned = backend._pinned[(1, 64, 64)].get_inputs()[0].shape
+    assert pinned == [1, 64, 64, 3]
