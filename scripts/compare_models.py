@@ -30,8 +30,8 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path, help="folder with prepared ccp/, humanseg/, pennfudan/")
     parser.add_argument("--wild", type=Path, default=SHARED / "data" / "person-wild")
     parser.add_argument("--out", type=Path, help="write the comparison as JSON")
-    parser.add_argument("--framing-a", default="auto", help="model A's framing: auto, square or fit")
-    parser.add_argument("--framing-b", default="auto", help="model B's framing (the same file twice, "
+    parser.add_argument("--framing-a", default="square", help="model A's framing: square or fit")
+    parser.add_argument("--framing-b", default="square", help="model B's framing (the same file twice, "
                         "square then fit, compares the framings)")
     args = parser.parse_args()
 

@@ -8,7 +8,8 @@ files in step.
 2. copies FILE to where the repository keeps it (`weights.h5`, `weights/NAME.h5`: the package
    links there, so the file is stored once);
 3. writes `personseg/pretrained/NAME.json` (the build options) and exports the ONNX twin
-   `personseg/pretrained/NAME.onnx` (parity-checked against the Keras file).
+   `personseg/pretrained/NAME.onnx` (free input size, its own recorded: `fit` framing runs on it;
+   parity-checked against the Keras file).
 
 `--dry-run` does step 1 only. Then re-run the accuracy and speed records (weights/README.md).
 """
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             with atomic_path(target) as tmp:
                 shutil.copyfile(args.file, tmp)
         write_text(package / f"{args.name}.json", json.dumps(options, indent=2) + "\n")
-        result = export_model(target, "onnx", out=package / f"{args.name}.onnx")
+        # free input size, so `fit` framing runs on ONNX Runtime too; the file records its size
+        result = export_model(target, "onnx", dynamic=True, out=package / f"{args.name}.onnx")
         print(f"wrote {target.relative_to(REPO)}, personseg/pretrained/{args.name}.json, "
               f"{result.path.relative_to(REPO)} ({result.tolerance.describe()})")
         return 0

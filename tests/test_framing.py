@@ -68,8 +68,7 @@ def test_fit_groups_photos_by_canvas_and_keeps_their_order():
     shapes = [*exact, (40, 100), (100, 41)]
     photos = [rng.integers(0, 256, (*shape, 3), dtype=np.uint8) for shape in shapes]
     backend = AnySizeChannelBackend()
-    seg = Segmenter(backend)
-    assert seg.framing == "fit"  # auto: the runtime takes any size
+    seg = Segmenter(backend, framing="fit")
     probs = seg.predict_batch(photos, batch_size=8)
     canvases = [seg.canvas(*shape) for shape in shapes]
     assert canvases[: len(exact)] == exact
@@ -81,15 +80,16 @@ def test_fit_groups_photos_by_canvas_and_keeps_their_order():
         np.testing.assert_array_equal(prob, photo[..., 0] / np.float32(255))
 
 
-def test_square_framing_and_fixed_runtimes():
+def test_square_is_the_default_and_fit_needs_a_free_size_runtime():
     fixed = ChannelBackend(SIZE)
-    assert Segmenter(fixed).framing == "square"  # auto on a runtime with one input size
     with pytest.raises(OptionError, match="framing.*runs only at 64×64.*any H×W"):
         Segmenter(fixed, framing="fit")
-    with pytest.raises(OptionError, match="framing.*choose one of auto|square|fit"):
+    with pytest.raises(OptionError, match="framing.*choose one of square|fit"):
         Segmenter(AnySizeChannelBackend(), framing="wide")
     backend = AnySizeChannelBackend()
-    Segmenter(backend, framing="square").predict(np.zeros((30, 90, 3), np.uint8))
+    seg = Segmenter(backend)
+    assert seg.framing == "square"
+    seg.predict(np.zeros((30, 90, 3), np.uint8))
     assert backend.shapes == [(1, SIZE, SIZE)]
 
 
@@ -109,9 +109,9 @@ def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
     from personseg.models.loading import at_size, load_keras_model
 
     photo = np.random.default_rng(9).integers(0, 256, (150, 60, 3), dtype=np.uint8)
-    keras_seg = Segmenter(load_backend(model_files["h5"], "keras"))
-    onnx_seg = Segmenter(load_backend(model_files["onnx-dynamic"], "onnx", size=SIZE))
-    assert keras_seg.framing == onnx_seg.framing == "fit"
+    keras_seg = Segmenter(load_backend(model_files["h5"], "keras"), framing="fit")
+    onnx_seg = Segmenter(load_backend(model_files["onnx-dynamic"], "onnx"), framing="fit")
+    assert onnx_seg.size == SIZE  # the free-size export recorded the size it was made at
     canvas = keras_seg.canvas(150, 60)
     assert canvas != (SIZE, SIZE)
     batch = keras_seg.preprocess(photo)[0][None].astype(np.float32)
@@ -119,7 +119,7 @@ def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
     np.testing.assert_allclose(keras_seg.backend.predict(batch)[0], reference, atol=1e-5)
     np.testing.assert_allclose(onnx_seg.backend.predict(batch)[0], reference, atol=1e-4)
     np.testing.assert_allclose(keras_seg.predict(photo), onnx_seg.predict(photo), atol=1e-4)
-    assert Segmenter(load_backend(model_files["onnx-fixed"], "onnx")).framing == "square"
+    assert not load_backend(model_files["onnx-fixed"], "onnx").any_size
 
 
 def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, monkeypatch):
@@ -136,3 +136,22 @@ def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, mo
     assert list(backend._pinned) == [(1, 96, 32), (1, 64, 64)]  # the last two shapes
     pinned = backend._pinned[(1, 64, 64)].get_inputs()[0].shape
     assert pinned == [1, 64, 64, 3]
+
+
+def test_cli_fit_on_a_fixed_size_file_is_a_clear_error_and_fit_on_a_free_one_writes_masks(
+        model_files, tmp_path, capsys):
+    from tests.cli_run import run_cli
+
+    photo = tmp_path / "portrait.png"
+    import cv2
+
+    cv2.imwrite(str(photo), np.random.default_rng(4).integers(0, 256, (120, 60, 3), dtype=np.uint8))
+    code, _, err = run_cli(capsys, "predict", photo, "--weights", model_files["onnx-fixed"],
+                           "--framing", "fit", "--out", tmp_path / "out-fixed")
+    assert code == 2 and "--framing" in err and "runs only at 64×64" in err
+    assert not (tmp_path / "out-fixed").exists()
+    code, _, err = run_cli(capsys, "predict", photo, "--weights", model_files["onnx-dynamic"],
+                           "--framing", "fit", "--out", tmp_path / "out")
+    assert code == 0, err
+    (mask,) = (tmp_path / "out").rglob("*.png")
+    assert cv2.imread(str(mask), cv2.IMREAD_UNCHANGED).shape[:2] == (120, 60)

@@ -61,11 +61,12 @@ def test_the_wheel_carries_each_packaged_file_whole(tmp_path):
                 assert hashlib.sha256(member).hexdigest() == sha256(packaged), (name, fmt)
 
 
+@pytest.mark.parametrize("framing", ["square", "fit"])
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_onnx_twin_segments_like_the_keras_model(name):
+def test_onnx_twin_segments_like_the_keras_model(name, framing):
     photos = list(sample_images().values())
-    keras_probs = Segmenter.pretrained(name, backend="keras").predict_batch(photos)
-    onnx_probs = Segmenter.pretrained(name, backend="onnx").predict_batch(photos)
+    keras_probs = Segmenter.pretrained(name, backend="keras", framing=framing).predict_batch(photos)
+    onnx_probs = Segmenter.pretrained(name, backend="onnx", framing=framing).predict_batch(photos)
     for k, o in zip(keras_probs, onnx_probs, strict=True):
         assert np.abs(k - o).max() <= 1e-3  # the export's float tolerance
         assert np.mean((k >= 0.5) == (o >= 0.5)) >= 0.999

@@ -34,11 +34,11 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
     g.add_argument("--tta", action="store_true",
                    help="test-time augmentation: average with the mirrored photo (twice the time)")
-    g.add_argument("--framing", choices=["auto", *FRAMINGS], default="auto",
-                   help="square: letterbox every photo into the model's square input; fit: a canvas "
-                        "shaped like the photo with no more pixels (sharper on portraits and wide "
-                        "frames, same cost; needs Keras or an ONNX file exported with --dynamic); "
-                        "auto (default): fit when the runtime allows it")
+    g.add_argument("--framing", choices=FRAMINGS, default="square",
+                   help="square (default): letterbox every photo into the model's square input; fit: "
+                        "a canvas shaped like the photo with no more pixels (the network sees "
+                        "portraits and wide frames larger at the same cost; needs Keras or an ONNX "
+                        "file exported with --dynamic, as the packaged twins are)")
 
 
 def load_segmenter(args: argparse.Namespace):

@@ -40,19 +40,19 @@ class ModelSource:
     ref: str
     backend: str
     options: dict = field(default_factory=dict)
-    framing: str = "auto"
+    framing: str = "square"
 
 
-def choose_framing(framing: str, backend: Backend) -> str:
-    """`square` or `fit` for this backend: `auto` is `fit` when the runtime takes any H×W."""
-    if framing not in ("auto", *FRAMINGS):
-        raise OptionError("framing", framing, f"choose one of {'|'.join(('auto', *FRAMINGS))}")
-    any_size = bool(getattr(backend, "any_size", False))
-    if framing == "fit" and not any_size:
+def check_framing(framing: str, backend: Backend) -> str:
+    """`framing` if it is one of FRAMINGS and this backend can run it (`fit` needs a runtime that
+    takes any input size), else OptionError."""
+    if framing not in FRAMINGS:
+        raise OptionError("framing", framing, f"choose one of {'|'.join(FRAMINGS)}")
+    if framing == "fit" and not getattr(backend, "any_size", False):
         height, width = backend.input_size
         raise OptionError("framing", framing, f"this model runs only at {height}×{width}; 'fit' needs "
                           "a runtime that takes any H×W (Keras, or ONNX exported with --dynamic)")
-    return framing if framing != "auto" else ("fit" if any_size else "square")
+    return framing
 
 
 class Segmenter:
@@ -65,7 +65,7 @@ class Segmenter:
     source: ModelSource | None = None  # set when opened by name (`open`)
 
     def __init__(self, backend: Backend | str | os.PathLike | ModelRef, tta: bool = False,
-                 runtime: str = "auto", framing: str = "auto", **backend_options):
+                 runtime: str = "auto", framing: str = "square", **backend_options):
         if isinstance(backend, (str, os.PathLike, ModelRef)):
             opened = type(self).open(backend, runtime, framing=framing, **backend_options)
             backend, self.source = opened.backend, opened.source
@@ -74,20 +74,20 @@ class Segmenter:
             raise UserError(f"model input must be square for letterboxing, got {height}×{width}")
         self.backend = backend
         self.size = height  # the square's side; a `fit` canvas has at most size² pixels
-        self.framing = choose_framing(framing, backend)
+        self.framing = check_framing(framing, backend)
         self.tta = tta  # also run the mirrored photo and average (twice the inference time)
 
     @classmethod
     def open(
         cls, model: str | os.PathLike | ModelRef | None = None, backend: str = "auto", tta: bool = False,
-        framing: str = "auto", **backend_options,
+        framing: str = "square", **backend_options,
     ) -> Segmenter:
         """Any model by the name users type (`personseg.backends.refs`): a model file,
         `pretrained:NAME` (None: the default packaged model) or `peer:NAME`. `backend`: `keras`,
         `onnx`, `tflite`, `savedmodel`, or `auto` (a file's by its extension; a packaged model's
         ONNX twin when ONNX Runtime is installed). `tta=True` averages each prediction with that
-        of the horizontally mirrored photo. `framing`: `square`, `fit` or `auto` (`fit` when the
-        runtime takes any input size)."""
+        of the horizontally mirrored photo. `framing`: `square` (default) or `fit` (a canvas shaped
+        like the photo, no more pixels; needs a runtime that takes any input size)."""
         from personseg.pretrained import DEFAULT
 
         model = f"pretrained:{DEFAULT}" if model is None else model
@@ -98,14 +98,14 @@ class Segmenter:
     @classmethod
     def from_weights(
         cls, path: str | os.PathLike | ModelRef = "weights.h5", backend: str = "auto", tta: bool = False,
-        framing: str = "auto", **backend_options,
+        framing: str = "square", **backend_options,
     ) -> Segmenter:
         """`open` with the repository's `weights.h5` as the default."""
         return cls.open(path, backend, tta=tta, framing=framing, **backend_options)
 
     @classmethod
     def pretrained(
-        cls, name: str | None = None, backend: str = "auto", tta: bool = False, framing: str = "auto",
+        cls, name: str | None = None, backend: str = "auto", tta: bool = False, framing: str = "square",
         **backend_options,
     ) -> Segmenter:
         """A model that ships with the package (`personseg.pretrained.MODELS`; default: the most
