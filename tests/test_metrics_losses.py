@@ -76,3 +76,19 @@ def test_losses_by_hand():
     assert float(focal_loss(y_true, y_pred)) == pytest.approx(focal, rel=1e-4)
     perfect = dice_loss(y_true, y_true)
     assert float(perfect) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_lovasz_is_one_minus_iou_for_hard_predictions_and_pooled_over_the_batch():
+    from personseg.training.losses import bce_loss, bce_lovasz_loss, lovasz_loss
+
+    rng = np.random.default_rng(2)
+    truth = (rng.uniform(size=(3, 6, 6, 1)) < 0.4).astype("float32")
+    truth[2] = 0.0  # a photo without people: pooled, it only adds to the union
+    pred = (rng.uniform(size=truth.shape) < 0.5).astype("float32")
+    iou = np.sum(truth * pred) / np.sum(np.maximum(truth, pred))
+    assert float(lovasz_loss(truth, pred)) == pytest.approx(1 - iou, abs=1e-6)
+    assert float(lovasz_loss(truth, truth)) == pytest.approx(0.0, abs=1e-7)
+    soft = np.clip(pred * 0.6 + 0.2, 0, 1).astype("float32")  # same side of 0.5: a smaller loss
+    assert 0 < float(lovasz_loss(truth, soft)) < 1 - iou + 1e-6
+    assert float(bce_lovasz_loss(truth, soft)) == pytest.approx(
+        float(bce_loss(truth, soft)) + float(lovasz_loss(truth, soft)), rel=1e-6)
