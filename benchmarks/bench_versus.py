@@ -2,11 +2,13 @@
 them: the fair way to say "model A is 0.8× model B" on a shared or noisy machine.
 
     python benchmarks/bench_versus.py pretrained:fast peer:mediapipe-selfie \\
-        [runs/x/model.onnx ...] [--rounds 60 --calls 25 --threads 2 --out F.json]
+        [runs/x/model.onnx ...] [pretrained:fast@256x192 ...] \\
+        [--rounds 60 --calls 25 --threads 2 --out F.json]
 
 Every model is opened as `personseg predict --weights` opens it (`load_backend`, `auto`: a
 packaged model's ONNX twin, a file by its extension, a peer with its own runtime) and gets the
-same letterboxed sample photo at its own input size. After a warm-up, each round times `calls`
+same letterboxed sample photo at its own input size, or on an H×W canvas for `MODEL@HxW` (a
+runtime that takes any size: what `--framing fit` feeds it). After a warm-up, each round times `calls`
 batch-1 calls of every model in turn (25: steady-state latency, what a user running one model
 sees), the starting model moving by one each round. Reported per model: the median and p90 of
 all its calls, and against the first model the median of the per-round ratios of medians with the
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,11 +35,26 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def time_in_turns(backends: dict, rounds: int, calls: int, warmup: int) -> dict[str, np.ndarray]:
-    """rounds × calls batch-1 wall times in ms per model, the models taking turns each round."""
+def parse_spec(spec: str) -> tuple[str, tuple[int, int] | None]:
+    """`MODEL` or `MODEL@HxW` → (model, canvas or None)."""
+    match = re.fullmatch(r"(.+)@(\d+)x(\d+)", spec)
+    if not match:
+        return spec, None
+    height, width = int(match[2]), int(match[3])
+    if height % 32 or width % 32 or not height or not width:
+        raise SystemExit(f"error: {spec}: the canvas is HxW, multiples of 32 (e.g. @256x192)")
+    return match[1], (height, width)
+
+
+def time_in_turns(backends: dict, rounds: int, calls: int, warmup: int,
+                  canvases: dict | None = None) -> dict[str, np.ndarray]:
+    """rounds × calls batch-1 wall times in ms per model, the models taking turns each round;
+    `canvases` gives a model another input shape than its own square."""
     from personseg.bench.measure import sample_batch
 
-    inputs = {name: sample_batch(int(b.input_size[0]), 1) for name, b in backends.items()}
+    canvases = canvases or {}
+    inputs = {name: sample_batch(canvases.get(name) or int(b.input_size[0]), 1)
+              for name, b in backends.items()}
     for name, backend in backends.items():
         for _ in range(warmup):
             backend.predict(inputs[name])
@@ -90,16 +108,22 @@ def main() -> None:
     from personseg.files import write_text
 
     threads = args.threads or physical_cores()
-    backends = {model: load_backend(model, "auto", threads=threads) for model in args.models}
+    specs = {spec: parse_spec(spec) for spec in args.models}
+    backends = {spec: load_backend(model, "auto", threads=threads) for spec, (model, _) in specs.items()}
+    canvases = {spec: canvas for spec, (_, canvas) in specs.items() if canvas}
+    for spec in canvases:
+        if not getattr(backends[spec], "any_size", False):
+            parser.error(f"{spec}: this model runs only at its own size")
     load_before = os.getloadavg()
-    rows = summarise(time_in_turns(backends, args.rounds, args.calls, args.warmup))
+    rows = summarise(time_in_turns(backends, args.rounds, args.calls, args.warmup, canvases))
     result = {
         "command": "python benchmarks/bench_versus.py " + " ".join(args.models),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": {"rounds": args.rounds, "calls": args.calls, "warmup": args.warmup, "threads": threads},
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
-        "sizes": {model: int(b.input_size[0]) for model, b in backends.items()},
+        "sizes": {spec: "x".join(map(str, canvases.get(spec) or b.input_size))
+                  for spec, b in backends.items()},
         "results": rows,
     }
     first = args.models[0]

@@ -49,3 +49,18 @@ def test_ratios_are_of_per_round_medians_so_a_slow_round_cancels():
     low, high = rows["b"]["ratio_p5_p95"]
     assert low == 0.5 and 1.5 < high < 2.0  # the 95th percentile reaches towards round 3's 2.0
     assert rows["b"]["median_ms"] == 0.5 and rows["a"]["median_ms"] == 1.0  # all calls pooled
+
+
+def test_a_model_can_be_timed_on_a_canvas_of_its_own():
+    import pytest
+
+    script = load_script()
+    assert script.parse_spec("pretrained:fast@256x192") == ("pretrained:fast", (256, 192))
+    assert script.parse_spec("runs/a@b/model.onnx") == ("runs/a@b/model.onnx", None)
+    assert script.parse_spec("peer:mediapipe-selfie") == ("peer:mediapipe-selfie", None)
+    with pytest.raises(SystemExit, match="multiples of 32"):
+        script.parse_spec("pretrained:fast@250x192")
+    log: list = []
+    backends = {"a": Recorder("a", 64, log), "a@32x96": Recorder("a@32x96", 64, log)}
+    script.time_in_turns(backends, rounds=1, calls=1, warmup=0, canvases={"a@32x96": (32, 96)})
+    assert dict(log) == {"a": (1, 64, 64, 3), "a@32x96": (1, 32, 96, 3)}

@@ -19,8 +19,9 @@ from personseg.inference.letterbox import letterbox_batch
 from personseg.inference.sample_photos import sample_images
 
 
-def sample_batch(size: int, n: int) -> np.ndarray:
-    """n letterboxed copies of the bundled photos (real pixels, not noise)."""
+def sample_batch(size: int | tuple[int, int], n: int) -> np.ndarray:
+    """n copies of the bundled photos (real pixels, not noise) letterboxed into size×size, or
+    into an (H, W) canvas."""
     photos = list(sample_images().values())
     batch, _ = letterbox_batch([photos[i % len(photos)] for i in range(n)], size)
     return batch
