@@ -40,10 +40,13 @@ def parse_spec(spec: str) -> tuple[str, tuple[int, int] | None]:
     match = re.fullmatch(r"(.+)@(\d+)x(\d+)", spec)
     if not match:
         return spec, None
-    height, width = int(match[2]), int(match[3])
-    if height % 32 or width % 32 or not height or not width:
-        raise SystemExit(f"error: {spec}: the canvas is HxW, multiples of 32 (e.g. @256x192)")
-    return match[1], (height, width)
+    from personseg.errors import OptionError
+    from personseg.limits import check_size
+
+    try:
+        return match[1], (check_size(int(match[2])), check_size(int(match[3])))
+    except OptionError as exc:
+        raise SystemExit(f"error: {spec}: the canvas is HxW, sides multiples of 32 ({exc})") from None
 
 
 def time_in_turns(backends: dict, rounds: int, calls: int, warmup: int,

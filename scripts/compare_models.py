@@ -20,6 +20,8 @@ from pathlib import Path
 
 from results_table import SHARED, load_sets
 
+from personseg.inference.letterbox import FRAMINGS
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
@@ -30,9 +32,9 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path, help="folder with prepared ccp/, humanseg/, pennfudan/")
     parser.add_argument("--wild", type=Path, default=SHARED / "data" / "person-wild")
     parser.add_argument("--out", type=Path, help="write the comparison as JSON")
-    parser.add_argument("--framing-a", default="square", help="model A's framing: square or fit")
-    parser.add_argument("--framing-b", default="square", help="model B's framing (the same file twice, "
-                        "square then fit, compares the framings)")
+    parser.add_argument("--framing-a", default="square", choices=FRAMINGS, help="model A's framing")
+    parser.add_argument("--framing-b", default="square", choices=FRAMINGS, help="model B's framing (the "
+                        "same file twice, square then fit, compares the framings)")
     args = parser.parse_args()
 
     from personseg.evaluation.box_metrics import score_boxes

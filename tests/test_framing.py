@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from personseg.backends import load_backend
-from personseg.errors import OptionError
+from personseg.errors import OptionError, UserError
 from personseg.inference.letterbox import STRIDE, canvas_for, fit_canvas, letterbox_geometry
 from personseg.inference.segmenter import Segmenter
 from tests.export_helpers import save_random_model
@@ -57,8 +57,11 @@ def test_fit_canvas_is_the_sharpest_within_the_squares_pixels(size):
 
 def test_fit_canvas_examples():
     assert fit_canvas(500, 500, 224) == (224, 224)  # a square photo: the square
+    # (H, W) canvases; in the comments the photo's size inside it, width × height
     assert fit_canvas(640, 426, 224) == (256, 192)  # a 2:3 portrait: 192×256 instead of 149×224
     assert fit_canvas(720, 1280, 224) == (160, 288)  # 16:9 video: 284×160 instead of 224×126
+    assert fit_canvas(np.int64(640), np.int64(426), 224) == (256, 192)
+    assert letterbox_geometry(10, 20, np.int64(64)).canvas_width == 64  # numpy sizes too
     assert canvas_for(720, 1280, 224, "square") == (224, 224)
 
 
@@ -84,7 +87,7 @@ def test_square_is_the_default_and_fit_needs_a_free_size_runtime():
     fixed = ChannelBackend(SIZE)
     with pytest.raises(OptionError, match="framing.*runs only at 64×64.*any H×W"):
         Segmenter(fixed, framing="fit")
-    with pytest.raises(OptionError, match="framing.*choose one of square|fit"):
+    with pytest.raises(OptionError, match=r"framing.*choose one of square\|fit"):
         Segmenter(AnySizeChannelBackend(), framing="wide")
     backend = AnySizeChannelBackend()
     seg = Segmenter(backend)
@@ -106,7 +109,8 @@ def model_files(tmp_path_factory):
 
 
 def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
-    from personseg.models.loading import at_size, load_keras_model
+    from personseg.models import build_model
+    from personseg.models.loading import load_keras_model
 
     photo = np.random.default_rng(9).integers(0, 256, (150, 60, 3), dtype=np.uint8)
     keras_seg = Segmenter(load_backend(model_files["h5"], "keras"), framing="fit")
@@ -115,7 +119,9 @@ def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
     canvas = keras_seg.canvas(150, 60)
     assert canvas != (SIZE, SIZE)
     batch = keras_seg.preprocess(photo)[0][None].astype(np.float32)
-    reference = at_size(load_keras_model(model_files["h5"]), None)(batch, training=False).numpy()[0, ..., 0]
+    built = build_model("shallow", (*canvas, 3), filters=(8, 16, 32))  # save_random_model's, at the canvas
+    built.set_weights(load_keras_model(model_files["h5"]).get_weights())
+    reference = built(batch, training=False).numpy()[0, ..., 0]
     np.testing.assert_allclose(keras_seg.backend.predict(batch)[0], reference, atol=1e-5)
     np.testing.assert_allclose(onnx_seg.backend.predict(batch)[0], reference, atol=1e-4)
     np.testing.assert_allclose(keras_seg.predict(photo), onnx_seg.predict(photo), atol=1e-4)
@@ -125,7 +131,7 @@ def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
 def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, monkeypatch):
     from personseg.backends import onnx_backend
 
-    monkeypatch.setattr(onnx_backend, "SESSIONS_KEPT", 2)
+    monkeypatch.setattr(onnx_backend, "SESSIONS_KEPT", 2)  # a small cache, to see it evict
     backend = load_backend(model_files["onnx-dynamic"], "onnx", size=SIZE)
     free = backend.session
     shapes = [(1, 64, 64), (2, 32, 96), (1, 96, 32), (1, 64, 64)]
@@ -155,3 +161,60 @@ def test_cli_fit_on_a_fixed_size_file_is_a_clear_error_and_fit_on_a_free_one_wri
     assert code == 0, err
     (mask,) = (tmp_path / "out").rglob("*.png")
     assert cv2.imread(str(mask), cv2.IMREAD_UNCHANGED).shape[:2] == (120, 60)
+
+
+def test_a_dynamic_keras_checkpoint_runs_several_fit_canvases(tmp_path):
+    """A `.keras` saved with a free input size (a run's best.keras) goes through the free-size
+    rebuild for every canvas but its own, so a second canvas shape does not break tracing."""
+    import keras
+
+    from personseg.models import build_model
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "best.keras"
+    build_model("shallow", (None, None, 3), filters=(4, 8)).save(path)
+    seg = Segmenter(load_backend(path, "keras", size=SIZE), framing="fit")
+    for shape in [(64, 64), (32, 128), (128, 32), (40, 100)]:
+        assert seg.predict(np.zeros((*shape, 3), np.uint8)).shape == shape
+
+
+def test_a_keras_model_that_cannot_take_another_size_refuses_fit(tmp_path):
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    flat = keras.layers.Dense(32 * 32, activation="sigmoid")(keras.layers.Flatten()(inputs))
+    path = tmp_path / "dense.h5"
+    keras.Model(inputs, keras.layers.Reshape((32, 32, 1))(flat)).save(path)
+    backend = load_backend(path, "keras")
+    assert not backend.any_size
+    with pytest.raises(OptionError, match="framing.*runs only at 32×32"):
+        Segmenter(backend, framing="fit")
+    with pytest.raises(UserError, match="fixed 32×32 input; size=64 conflicts"):
+        load_backend(path, "keras", size=64)
+    assert Segmenter(backend).predict(np.zeros((20, 40, 3), np.uint8)).shape == (20, 40)
+
+
+def test_an_onnx_input_with_one_name_for_both_sides_is_not_free_size(model_files, tmp_path):
+    import onnx
+
+    model = onnx.load(str(model_files["onnx-dynamic"]))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param = dims[1].dim_param  # H and W declared equal
+    path = tmp_path / "square-only.onnx"
+    onnx.save(model, str(path))
+    backend = load_backend(path, "onnx")
+    assert backend.input_size == (SIZE, SIZE) and not backend.any_size
+
+
+def test_a_size_runs_a_fixed_model_at_that_size_on_keras_and_on_its_free_size_twin(model_files):
+    from personseg.models import build_model
+    from personseg.models.loading import load_keras_model
+
+    batch = np.random.default_rng(5).uniform(0, 255, (1, 96, 96, 3)).astype(np.float32)
+    built = build_model("shallow", (96, 96, 3), filters=(8, 16, 32))  # save_random_model's network
+    built.set_weights(load_keras_model(model_files["h5"]).get_weights())
+    reference = built(batch, training=False).numpy()[..., 0]
+    for path, runtime in ((model_files["h5"], "keras"), (model_files["onnx-dynamic"], "onnx")):
+        backend = load_backend(path, runtime, size=96)
+        assert backend.input_size == (96, 96)
+        np.testing.assert_allclose(backend.predict(batch), reference, atol=1e-4)

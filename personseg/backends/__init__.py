@@ -3,9 +3,12 @@ Keras, ONNX Runtime, LiteRT (TFLite), SavedModel, and peers (published models by
 `peers.py`). `load_backend` opens anything `refs.py` names: a model file, `pretrained:NAME`
 or `peer:NAME`.
 
-A backend wraps one model file and runs fixed-size batches:
-    backend.input_size  -> (height, width) the model takes
+A backend wraps one model file and runs batches:
+    backend.input_size  -> (height, width) the model takes (its square)
     backend.predict(batch: N×H×W×3 float32 RGB 0–255) -> N×H×W float32 person probabilities
+    backend.any_size    -> optional, True when predict takes any H×W (multiples of 32) besides
+                           input_size: what `framing="fit"` needs (Keras; free-size ONNX and
+                           SavedModel exports)
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ BACKENDS: dict[str, tuple[str, str, bool]] = {
 
 
 class Backend(Protocol):
-    input_size: tuple[int, int]
+    input_size: tuple[int, int]  # a backend may also say `any_size = True` (see above)
 
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 

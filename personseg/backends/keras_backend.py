@@ -8,15 +8,16 @@ import numpy as np
 
 from personseg.backends.runtime import fixed_or_requested_size
 from personseg.errors import UserError
+from personseg.limits import check_size
 
 
 class KerasBackend:
-    """Runs a Keras model; `size` is required only for models saved with a dynamic input size.
+    """Runs a Keras model; `size` is required only for models saved with a dynamic input size,
+    and runs a fixed-size one at size×size instead of its own (like a free-size export).
 
-    It takes any H×W (`any_size`): a batch of another shape than the file's runs on the same
-    network rebuilt with a free input size (`models.loading.at_size`), built once when needed."""
-
-    any_size = True
+    Batches of `input_size` run on the file's own network; any other H×W (the `fit` framing) on
+    the same network rebuilt with a free input size (`models.loading.at_size`), built once, on
+    first use or when `any_size` is asked (False if the model cannot be rebuilt so)."""
 
     def __init__(self, path: str | Path, size: int | None = None):
         from personseg.models.loading import check_segmentation_model, load_keras_model
@@ -24,10 +25,24 @@ class KerasBackend:
         self.path = Path(path)
         self.model = load_keras_model(path)
         check_segmentation_model(self.model, path)
-        height, width = self.model.input_shape[1:3]
-        self.input_size = fixed_or_requested_size(path, height, width, size)
-        self._fixed = height is not None and width is not None
-        self._infer = {}  # True: the file's own input shape; False: the free-size rebuild
+        height, width = self._own = tuple(self.model.input_shape[1:3])
+        self._infer: dict[bool, object] = {}  # True: the file's own network; False: the free-size one
+        self._rebuild_error: str | None = None
+        if size is not None and height is not None and (size, size) != (height, width):
+            check_size(size)
+            if not self.any_size:
+                raise UserError(f"{path}: model has a fixed {height}×{width} input; size={size} conflicts")
+            self.input_size = (size, size)
+        else:
+            self.input_size = fixed_or_requested_size(path, height, width, size)
+
+    @property
+    def any_size(self) -> bool:
+        try:
+            self._function(native=False)
+        except UserError:
+            return False
+        return True
 
     def _function(self, native: bool):
         if native not in self._infer:
@@ -35,18 +50,20 @@ class KerasBackend:
 
             model = self.model
             if not native:
+                if self._rebuild_error:
+                    raise UserError(self._rebuild_error)
                 from personseg.models.loading import at_size
 
                 try:
                     model = at_size(self.model, None)
                 except Exception as exc:  # a layer that cannot be rebuilt with a free size
-                    raise UserError(f"{self.path}: this model runs only at {self.input_size[0]}×"
-                                    f"{self.input_size[1]} ({exc}); use framing 'square'") from exc
+                    self._rebuild_error = (f"{self.path}: this model runs only at {self._own[0]}×"
+                                           f"{self._own[1]} ({exc}); use framing 'square'")
+                    raise UserError(self._rebuild_error) from exc
             self._infer[native] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
         return self._infer[native]
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         batch = np.asarray(batch, dtype=np.float32)
-        native = not self._fixed or tuple(batch.shape[1:3]) == tuple(self.input_size)
-        out = self._function(native)(batch)
+        out = self._function(native=tuple(batch.shape[1:3]) == self._own)(batch)
         return np.asarray(out, dtype=np.float32)[..., 0]

@@ -20,7 +20,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     from personseg.backends import BACKENDS
     from personseg.backends.peers import ENV_DIR, RELATIVE_DIR
     from personseg.backends.refs import expected
-    from personseg.inference.letterbox import FRAMINGS
+    from personseg.inference.letterbox import FIT_RUNTIMES, FRAMINGS
     from personseg.pretrained import DEFAULT
 
     g = p.add_argument_group("model")
@@ -37,8 +37,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--framing", choices=FRAMINGS, default="square",
                    help="square (default): letterbox every photo into the model's square input; fit: "
                         "a canvas shaped like the photo with no more pixels (the network sees "
-                        "portraits and wide frames larger at the same cost; needs Keras or an ONNX "
-                        "file exported with --dynamic, as the packaged twins are)")
+                        f"portraits and wide frames larger at the same cost; needs {FIT_RUNTIMES}: "
+                        "the packaged ONNX twins are)")
 
 
 def load_segmenter(args: argparse.Namespace):

@@ -1,23 +1,26 @@
 """Letterboxing: fit an image into a model's input canvas without distorting it, and undo that.
 
-Two framings (`FRAMINGS`, the one list the CLI, `serve` and the docs read):
+Two framings (`FRAMINGS`: the one list; the CLI's `--framing` choices read it):
 - `square`: the size×size canvas every model takes; a 2:3 portrait fills two thirds of it. Training
   validation uses this geometry too (TF ops in `personseg.data.augment`).
 - `fit`: a canvas shaped like the photo, sides multiples of 32 (`STRIDE`), with at most size²
   pixels (the square's cost): the photo at the largest scale that budget allows. A 2:3 portrait
-  at 224 gets 192×256 instead of 149×224 inside 224×224. Needs a runtime that takes any H×W.
+  at 224 gets a canvas 192 wide and 256 tall instead of 149×224 (W×H) inside 224×224. Needs a
+  runtime that takes any H×W (`FIT_RUNTIMES`).
 Padding is centred and black.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 FRAMINGS = ("square", "fit")
+FIT_RUNTIMES = "Keras, or an ONNX or SavedModel export made with --dynamic"  # what `fit` needs
 STRIDE = 32  # the models' total downsampling: a canvas side must be a multiple of it
 
 Canvas = tuple[int, int]  # (height, width) of a model input
@@ -39,7 +42,8 @@ class Letterbox:
 
 def fit_canvas(height: int, width: int, size: int) -> Canvas:
     """The canvas (multiples of `STRIDE`, at most size² pixels) that holds an H×W photo at the
-    largest scale; among equals the smaller one. A square photo gets size×size."""
+    largest scale; among equals the smaller one. A square photo gets size×size when size is a
+    multiple of STRIDE (model sizes are)."""
     sides = range(STRIDE, size * size // STRIDE + 1, STRIDE)
     best: tuple[float, int, Canvas] | None = None
     for canvas_h in sides:
@@ -63,7 +67,7 @@ def canvas_for(height: int, width: int, size: int, framing: str) -> Canvas:
 def letterbox_geometry(height: int, width: int, canvas: int | Canvas) -> Letterbox:
     """Scale the photo to fit the canvas (a side `size` square, or (H, W)), rounding, at least
     1 px, and centre the result."""
-    canvas_h, canvas_w = (canvas, canvas) if isinstance(canvas, int) else canvas
+    canvas_h, canvas_w = (canvas, canvas) if isinstance(canvas, numbers.Integral) else canvas
     scale = min(canvas_h / height, canvas_w / width)
     new_h = min(canvas_h, max(1, round(height * scale)))
     new_w = min(canvas_w, max(1, round(width * scale)))

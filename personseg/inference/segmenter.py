@@ -21,6 +21,7 @@ from personseg.backends.refs import ModelRef, parse_ref
 from personseg.errors import OptionError, UserError
 from personseg.files import as_rgb
 from personseg.inference.letterbox import (
+    FIT_RUNTIMES,
     FRAMINGS,
     Letterbox,
     canvas_for,
@@ -35,7 +36,8 @@ ImageInput = np.ndarray | str | os.PathLike | bytes
 
 @dataclass(frozen=True)
 class ModelSource:
-    """How a model was opened: the reference (`refs.py` grammar), the runtime asked for, options."""
+    """How a model was opened: the reference (`refs.py` grammar), the runtime asked for, options,
+    and the framing (so a Ray worker opens it the same way)."""
 
     ref: str
     backend: str
@@ -51,7 +53,7 @@ def check_framing(framing: str, backend: Backend) -> str:
     if framing == "fit" and not getattr(backend, "any_size", False):
         height, width = backend.input_size
         raise OptionError("framing", framing, f"this model runs only at {height}×{width}; 'fit' needs "
-                          "a runtime that takes any H×W (Keras, or ONNX exported with --dynamic)")
+                          f"a runtime that takes any H×W ({FIT_RUNTIMES})")
     return framing
 
 

@@ -58,8 +58,7 @@ class TrainConfig:
     encoder_lr_multiplier: float = _field(0.1, "pretrained-encoder learning rate = lr × this")
     warmup_epochs: float = _field(1.0)
     weight_decay: float = _field(1e-4)
-    loss: str = _field("bce_dice",  # training.losses.LOSSES
-                       choices=("bce_dice", "bce", "dice", "focal", "lovasz", "bce_lovasz"))
+    loss: str = _field("bce_dice", choices=("bce_dice", "bce", "dice", "focal", "lovasz", "bce_lovasz"))
     patience: int = _field(0, "early stopping on val IoU (0 = off)")
     model_epoch: str = _field("best", "which epoch model.h5 holds: best by validation IoU, or the last "
                               "(decided before the run, so the validation set does not pick it)",
