@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from personseg.backends import load_backend
 from personseg.errors import UserError
 from personseg.export import converters, parity
 from personseg.export.exporter import default_out, export_model
@@ -73,6 +74,17 @@ def test_savedmodel_export(random_weights, tmp_path):
 
     reference = keras.models.load_model(random_weights, compile=False)(x)
     np.testing.assert_allclose(loaded.serve(x), reference, atol=1e-5)
+    assert not load_backend(result.path, "savedmodel").any_size  # a fixed export: square framing only
+
+
+def test_a_free_size_savedmodel_runs_fit_canvases(random_weights, tmp_path):
+    result = export_model(random_weights, "savedmodel", dynamic=True, out=tmp_path / "dyn_sm")
+    backend = load_backend(result.path, "savedmodel", size=SIZE)
+    assert backend.any_size
+    keras_seg = Segmenter(load_backend(random_weights, "keras"), framing="fit")
+    photo = np.random.default_rng(3).integers(0, 256, (40, 100, 3), dtype=np.uint8)
+    np.testing.assert_allclose(Segmenter(backend, framing="fit").predict(photo), keras_seg.predict(photo),
+                               atol=1e-4)
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "tflite"])
