@@ -1,8 +1,8 @@
 """ONNX Runtime backend for `personseg export --format onnx` files (NHWC float input).
 
 A file exported with a free input size (`--dynamic`) takes any H×W (`any_size`). ONNX Runtime
-runs such a graph about a tenth slower than one with fixed shapes (measured on the fast model),
-so each input shape gets its own session with the free dimensions pinned
+ran such a graph 12–25% slower than one with fixed shapes (the fast model, probe runs), so each
+input shape gets its own session with the free dimensions pinned
 (`add_free_dimension_override_by_name`), opened on first use and kept for the last few shapes.
 The batch size is pinned too: pinning only H and W left the graph 6–10% slower than the fixed
 export (batch 8 / batch 1, one probe run), pinning all three matched it; a new shape costs a
@@ -64,18 +64,21 @@ class OnnxBackend:
         if free and size is None:  # a fixed model exported free-size says its own size
             size = int(self.session.get_modelmeta().custom_metadata_map.get(TRAINED_SIZE_KEY, 0)) or None
         self.input_size = fixed_or_requested_size(path, self._dims[1], self._dims[2], size)
+        names = [d for d in self._dims if isinstance(d, str) and d]  # free dimensions to pin by
+        # pinned sessions only for a free-size graph (a fixed H×W with a free batch runs at full
+        # speed as it is), and only when each free dimension has a name of its own
+        self._pin = self.any_size and len(set(names)) == len(names)
         self._pinned: OrderedDict[tuple[int, ...], object] = OrderedDict()
 
     def _session_for(self, shape: tuple[int, ...]):
         """The session for an N×H×W input: one with those free dimensions pinned, when they
         have names to pin by (else the file's own session)."""
-        free = {d: v for d, v in zip(self._dims, shape, strict=True) if isinstance(d, str) and d}
-        named = [d for d in self._dims if isinstance(d, str) and d]
-        if not free or len(set(named)) < len(named):  # nothing to pin, or one name for two sides
+        if not self._pin:
             return self.session
         if shape not in self._pinned:
             if len(self._pinned) >= SESSIONS_KEPT:
                 self._pinned.popitem(last=False)
+            free = {d: v for d, v in zip(self._dims, shape, strict=True) if isinstance(d, str) and d}
             self._pinned[shape] = open_session(self.path, self.threads, free)
         self._pinned.move_to_end(shape)
         return self._pinned[shape]
