@@ -83,11 +83,11 @@ def test_fit_groups_photos_by_canvas_and_keeps_their_order():
         np.testing.assert_array_equal(prob, photo[..., 0] / np.float32(255))
 
 
-def test_square_is_the_default_and_fit_needs_a_free_size_runtime():
+def test_square_is_the_default_for_a_model_that_records_no_framing_and_fit_needs_a_free_size_runtime():
     fixed = ChannelBackend(SIZE)
     with pytest.raises(OptionError, match="framing.*runs only at 64×64.*any H×W"):
         Segmenter(fixed, framing="fit")
-    with pytest.raises(OptionError, match=r"framing.*choose one of square\|fit"):
+    with pytest.raises(OptionError, match=r"framing.*choose one of auto\|square\|fit"):
         Segmenter(AnySizeChannelBackend(), framing="wide")
     backend = AnySizeChannelBackend()
     seg = Segmenter(backend)
@@ -218,3 +218,45 @@ def test_a_size_runs_a_fixed_model_at_that_size_on_keras_and_on_its_free_size_tw
         backend = load_backend(path, runtime, size=96)
         assert backend.input_size == (96, 96)
         np.testing.assert_allclose(backend.predict(batch), reference, atol=1e-4)
+
+
+def test_auto_runs_the_framing_the_file_records_where_the_runtime_can(model_files, tmp_path):
+    """A .h5 that records `fit` runs it by default on Keras and on its free-size ONNX export, which
+    records it too; a fixed-size export cannot, so it runs `square`; a file that records nothing
+    runs `square`; an explicit framing overrides the record."""
+    import shutil
+
+    from personseg.backends.metadata import FRAMING_KEY, h5_framing, set_h5_framing
+    from personseg.export.exporter import export_model
+
+    fit_h5 = tmp_path / "fit.h5"
+    shutil.copyfile(model_files["h5"], fit_h5)
+    set_h5_framing(fit_h5, "fit")
+    assert h5_framing(fit_h5) == "fit" and h5_framing(model_files["h5"]) == "square"
+    dynamic = export_model(fit_h5, "onnx", dynamic=True, out=tmp_path / "fit-dyn.onnx").path
+    fixed = export_model(fit_h5, "onnx", out=tmp_path / "fit-fixed.onnx").path
+    framings = {path.name: Segmenter(load_backend(path)).framing
+                for path in (fit_h5, dynamic, fixed, model_files["h5"], model_files["onnx-dynamic"])}
+    assert framings == {"fit.h5": "fit", "fit-dyn.onnx": "fit", "fit-fixed.onnx": "square",
+                        "model.h5": "square", "dyn.onnx": "square"}
+    import onnx
+
+    assert FRAMING_KEY not in {p.key for p in onnx.load(str(fixed)).metadata_props}
+    assert Segmenter(load_backend(fit_h5), framing="square").framing == "square"
+    portrait = np.random.default_rng(6).integers(0, 256, (150, 60, 3), dtype=np.uint8)
+    auto, fit = Segmenter(load_backend(dynamic)), Segmenter(load_backend(dynamic), framing="fit")
+    np.testing.assert_array_equal(auto.predict(portrait), fit.predict(portrait))
+    assert auto.canvas(150, 60) != (SIZE, SIZE)
+
+
+def test_a_file_that_records_an_unknown_framing_is_named(model_files, tmp_path):
+    import shutil
+
+    from personseg.backends.metadata import set_h5_framing
+
+    path = tmp_path / "odd.h5"
+    shutil.copyfile(model_files["h5"], path)
+    set_h5_framing(path, "wide")
+    with pytest.raises(UserError, match=r"odd\.h5: records framing 'wide'.*square, fit"):
+        Segmenter(load_backend(path))
+    assert Segmenter(load_backend(path), framing="square").framing == "square"  # asked for: no need to read it
