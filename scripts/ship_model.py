@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         write_text(package / f"{args.name}.json", json.dumps(options, indent=2) + "\n")
         # free input size, so `fit` framing runs on ONNX Runtime too; the file records its size
         result = export_model(target, "onnx", dynamic=True, out=package / f"{args.name}.onnx")
-        print(f"wrote {target.relative_to(REPO)} ({args.framing} framing), personseg/pretrained/{args.name}.json, "
+        print(f"wrote {target.relative_to(REPO)} ({args.framing} framing), "
+              f"personseg/pretrained/{args.name}.json, "
               f"{result.path.relative_to(REPO)} ({result.tolerance.describe()})")
         return 0
     except UserError as exc:

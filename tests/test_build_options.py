@@ -122,8 +122,9 @@ def test_ship_model_records_the_framing_in_the_file_and_its_twin(tmp_path, monke
     trained = tmp_path / "trained.h5"
     shutil.copyfile(REPO / "weights" / "shallow.h5", trained)
     assert script.main(["shallow", str(trained), "--framing", "fit"]) == 0, capsys.readouterr().err
-    shipped, twin = tmp_path / "weights" / "shallow.h5", tmp_path / "personseg" / "pretrained" / "shallow.onnx"
-    assert json.loads((tmp_path / "personseg" / "pretrained" / "shallow.json").read_text()) == build_options("shallow")
+    package = tmp_path / "personseg" / "pretrained"
+    shipped, twin = tmp_path / "weights" / "shallow.h5", package / "shallow.onnx"
+    assert json.loads((package / "shallow.json").read_text()) == build_options("shallow")
     for path in (shipped, twin):
         assert Segmenter(load_backend(path)).framing == "fit", path
     assert Segmenter(load_backend(trained)).framing == "square"  # the file it was given is left as it was

@@ -259,4 +259,4 @@ def test_a_file_that_records_an_unknown_framing_is_named(model_files, tmp_path):
     set_h5_framing(path, "wide")
     with pytest.raises(UserError, match=r"odd\.h5: records framing 'wide'.*square, fit"):
         Segmenter(load_backend(path))
-    assert Segmenter(load_backend(path), framing="square").framing == "square"  # asked for: no need to read it
+    assert Segmenter(load_backend(path), framing="square").framing == "square"  # asked for: not read
