@@ -98,17 +98,20 @@ def test_square_is_the_default_for_a_model_that_records_no_framing_and_fit_needs
 
 @pytest.fixture(scope="module")
 def model_files(tmp_path_factory):
-    """A random 64×64 shallow model as .h5 and as a free-size ONNX export."""
+    """A random 64×64 shallow model as .h5 and as fixed and free-size ONNX and TFLite exports."""
     from personseg.export.exporter import export_model
 
     folder = tmp_path_factory.mktemp("framing")
     weights = save_random_model(folder / "model.h5", SIZE)
     fixed = export_model(weights, "onnx", out=folder / "fixed.onnx").path
     dynamic = export_model(weights, "onnx", dynamic=True, out=folder / "dyn.onnx").path
-    return {"h5": weights, "onnx-fixed": fixed, "onnx-dynamic": dynamic}
+    tflite = export_model(weights, "tflite", dynamic=True, out=folder / "dyn.tflite").path
+    tflite_fixed = export_model(weights, "tflite", out=folder / "fixed.tflite").path
+    return {"h5": weights, "onnx-fixed": fixed, "onnx-dynamic": dynamic, "tflite-dynamic": tflite,
+            "tflite-fixed": tflite_fixed}
 
 
-def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
+def test_keras_and_free_size_onnx_and_tflite_agree_on_a_fit_canvas(model_files):
     from personseg.models import build_model
     from personseg.models.loading import load_keras_model
 
@@ -126,6 +129,9 @@ def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
     np.testing.assert_allclose(onnx_seg.backend.predict(batch)[0], reference, atol=1e-4)
     np.testing.assert_allclose(keras_seg.predict(photo), onnx_seg.predict(photo), atol=1e-4)
     assert not load_backend(model_files["onnx-fixed"], "onnx").any_size
+    tflite_seg = Segmenter(load_backend(model_files["tflite-dynamic"], size=SIZE), framing="fit")
+    np.testing.assert_allclose(tflite_seg.backend.predict(batch)[0], reference, atol=1e-4)
+    np.testing.assert_allclose(tflite_seg.predict(photo), keras_seg.predict(photo), atol=1e-4)
 
 
 def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, monkeypatch):
@@ -142,6 +148,23 @@ def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, mo
     assert list(backend._pinned) == [(1, 96, 32), (1, 64, 64)]  # the last two shapes
     pinned = backend._pinned[(1, 64, 64)].get_inputs()[0].shape
     assert pinned == [1, 64, 64, 3]
+
+
+def test_tflite_gives_each_shape_its_own_interpreter_and_a_fixed_file_refuses_others(model_files,
+                                                                                      monkeypatch):
+    from personseg.backends import tflite_backend
+
+    monkeypatch.setattr(tflite_backend, "INTERPRETERS_KEPT", 2)
+    backend = load_backend(model_files["tflite-dynamic"], size=SIZE)
+    assert backend.any_size
+    for h, w in [(64, 64), (32, 96), (96, 32), (32, 96)]:
+        batch = np.random.default_rng(h).uniform(0, 255, (2, h, w, 3)).astype(np.float32)
+        assert backend.predict(batch).shape == (2, h, w)
+    assert list(backend._interpreters) == [(96, 32), (32, 96)]  # the last two shapes
+    fixed = load_backend(model_files["tflite-fixed"])
+    assert not fixed.any_size
+    with pytest.raises(UserError, match="takes 64×64 input only, got 32×96"):
+        fixed.predict(np.zeros((1, 32, 96, 3), np.float32))
 
 
 def test_cli_fit_on_a_fixed_size_file_is_a_clear_error_and_fit_on_a_free_one_writes_masks(

@@ -24,7 +24,7 @@ import numpy as np
 FRAMINGS = ("square", "fit")
 AUTO = "auto"  # the model file's own framing, where the runtime can run it
 FRAMING_CHOICES = (AUTO, *FRAMINGS)  # what users may ask for
-FIT_RUNTIMES = "Keras, or an ONNX or SavedModel export made with --dynamic"  # what `fit` needs
+FIT_RUNTIMES = "Keras, or an ONNX, TFLite or SavedModel export made with --dynamic"  # what `fit` needs
 STRIDE = 32  # the models' total downsampling: a canvas side must be a multiple of it
 
 Canvas = tuple[int, int]  # (height, width) of a model input
