@@ -8,8 +8,9 @@ pennfudan test IoU, person-wild:val boxes found and pixels marked outside the bo
 the same code; the interval resamples photos, the same ones for both models
 (`personseg.evaluation.paired`), so it says whether a gap could be the luck of the photos. It does
 not cover training noise: a second seed of one recipe can move a figure by as much.
-A and B are model files or `pretrained:NAME` / `peer:NAME`; `--framing-a/-b square|fit` set how
-each letterboxes (`personseg.inference.letterbox`), so one file against itself compares framings.
+A and B are model files or `pretrained:NAME` / `peer:NAME`; `--framing-a/-b auto|square|fit` set
+how each letterboxes (`personseg.inference.letterbox`; default `auto`, the one the file records),
+so one file against itself compares framings.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from results_table import SHARED, load_sets
 
-from personseg.inference.letterbox import FRAMINGS
+from personseg.inference.letterbox import AUTO, FRAMING_CHOICES
 
 
 def main() -> None:
@@ -32,8 +33,8 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path, help="folder with prepared ccp/, humanseg/, pennfudan/")
     parser.add_argument("--wild", type=Path, default=SHARED / "data" / "person-wild")
     parser.add_argument("--out", type=Path, help="write the comparison as JSON")
-    parser.add_argument("--framing-a", default="square", choices=FRAMINGS, help="model A's framing")
-    parser.add_argument("--framing-b", default="square", choices=FRAMINGS, help="model B's framing (the "
+    parser.add_argument("--framing-a", default=AUTO, choices=FRAMING_CHOICES, help="model A's framing")
+    parser.add_argument("--framing-b", default=AUTO, choices=FRAMING_CHOICES, help="model B's framing (the "
                         "same file twice, square then fit, compares the framings)")
     args = parser.parse_args()
 
@@ -45,8 +46,10 @@ def main() -> None:
 
     sets, wild = load_sets(args.coco, args.heldout, args.wild)
     counts: dict[str, dict[str, object]] = {}
+    framings: dict[str, str] = {}  # as run (`auto` resolved)
     for side, model, framing in (("a", args.a, args.framing_a), ("b", args.b, args.framing_b)):
         seg = Segmenter.from_weights(model, framing=framing)
+        framings[side] = seg.framing
         counts[side] = {name: mask_counts(evaluate(seg, samples, progress=False))
                         for name, samples in sets.items()}
         if wild:
@@ -62,8 +65,8 @@ def main() -> None:
         print(f"| {label} | {row['a']:.4f} | {row['b']:.4f} | "
               f"{row['difference']:+.4f} ({low:+.4f} to {high:+.4f}) |")
     if args.out:
-        write_text(args.out, json.dumps({"a": args.a, "b": args.b, "framing_a": args.framing_a,
-                                         "framing_b": args.framing_b, "signals": rows}, indent=2) + "\n")
+        write_text(args.out, json.dumps({"a": args.a, "b": args.b, "framing_a": framings["a"],
+                                         "framing_b": framings["b"], "signals": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

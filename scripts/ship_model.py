@@ -6,10 +6,11 @@ files in step.
 1. checks that the build options (from `--config`, a run's config.json; else the model's current
    `personseg/pretrained/NAME.json`) build exactly the network in FILE;
 2. copies FILE to where the repository keeps it (`weights.h5`, `weights/NAME.h5`: the package
-   links there, so the file is stored once);
+   links there, so the file is stored once), recording the framing it runs best in (`--framing`,
+   measured: weights/README.md; `personseg.backends.metadata`);
 3. writes `personseg/pretrained/NAME.json` (the build options) and exports the ONNX twin
-   `personseg/pretrained/NAME.onnx` (free input size, its own recorded: `fit` framing runs on it;
-   parity-checked against the Keras file).
+   `personseg/pretrained/NAME.onnx` (free input size, its own size and framing recorded: `fit`
+   framing runs on it; parity-checked against the Keras file).
 
 `--dry-run` does step 1 only. Then re-run the accuracy and speed records (weights/README.md).
 """
@@ -22,6 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from personseg.inference.letterbox import FRAMINGS
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -30,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", help="packaged name (personseg.pretrained.MODELS)")
     parser.add_argument("file", type=Path, help="the trained Keras model (.h5, fixed input size)")
     parser.add_argument("--config", type=Path, help="the run's config.json: its build options")
+    parser.add_argument("--framing", default="square", choices=FRAMINGS,
+                        help="the framing the model runs best in, as measured (default square): what "
+                             "`--framing auto` runs it in")
     parser.add_argument("--dry-run", action="store_true", help="only check; write nothing")
     args = parser.parse_args(argv)
 
@@ -52,17 +58,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.file}: built by {json.dumps(options)}")
         if args.dry_run:
             return 0
+        from personseg.backends.metadata import set_h5_framing
         from personseg.export.exporter import export_model
 
         package = REPO / "personseg" / "pretrained"
         target = REPO / MODELS[args.name].repo_file
-        if target.resolve() != args.file.resolve():
-            with atomic_path(target) as tmp:
-                shutil.copyfile(args.file, tmp)
+        with atomic_path(target) as tmp:  # FILE may be the target itself
+            shutil.copyfile(args.file, tmp)
+            set_h5_framing(tmp, args.framing)
         write_text(package / f"{args.name}.json", json.dumps(options, indent=2) + "\n")
         # free input size, so `fit` framing runs on ONNX Runtime too; the file records its size
         result = export_model(target, "onnx", dynamic=True, out=package / f"{args.name}.onnx")
-        print(f"wrote {target.relative_to(REPO)}, personseg/pretrained/{args.name}.json, "
+        print(f"wrote {target.relative_to(REPO)} ({args.framing} framing), "
+              f"personseg/pretrained/{args.name}.json, "
               f"{result.path.relative_to(REPO)} ({result.tolerance.describe()})")
         return 0
     except UserError as exc:

@@ -161,7 +161,8 @@ def test_tflite_with_integer_input_and_output_is_fed_through_its_scales(exported
     path.write_bytes(converter.convert())
 
     backend = TFLiteBackend(path)
-    assert backend._input["dtype"] == np.uint8 and backend._output["dtype"] == np.uint8
+    _, source, result = backend._interpreter_for(backend.input_size)
+    assert source["dtype"] == np.uint8 and result["dtype"] == np.uint8
     out = backend.predict(photos)
     assert out.dtype == np.float32 and 0.0 <= out.min() and out.max() <= 1.0
     reference = keras_probabilities(exported["h5"], photos)

@@ -5,6 +5,7 @@ them from there (no model flags), and TrainConfig's defaults build the shipped U
 from __future__ import annotations
 
 import argparse
+import json
 
 import pytest
 
@@ -100,3 +101,32 @@ def test_ship_model_checks_a_file_against_a_runs_build_options(capsys):
     assert main(["shallow", shallow, "--config", str(REPO / "weights" / "fast-ft-s1.config.json"),
                  "--dry-run"]) == 2
     assert "not the network its build options build" in capsys.readouterr().err
+
+
+def test_ship_model_records_the_framing_in_the_file_and_its_twin(tmp_path, monkeypatch, capsys):
+    """Shipping into a scratch repository: the .h5 records `--framing`, its free-size ONNX twin
+    too, and both open in it by default."""
+    import importlib.util
+    import shutil
+
+    from personseg.backends import load_backend
+    from personseg.inference.segmenter import Segmenter
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("ship_model", REPO / "scripts" / "ship_model.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "REPO", tmp_path)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "personseg" / "pretrained").mkdir(parents=True)
+    trained = tmp_path / "trained.h5"
+    shutil.copyfile(REPO / "weights" / "shallow.h5", trained)
+    assert script.main(["shallow", str(trained), "--framing", "fit"]) == 0, capsys.readouterr().err
+    package = tmp_path / "personseg" / "pretrained"
+    shipped, twin = tmp_path / "weights" / "shallow.h5", package / "shallow.onnx"
+    assert json.loads((package / "shallow.json").read_text()) == build_options("shallow")
+    for path in (shipped, twin):
+        assert Segmenter(load_backend(path)).framing == "fit", path
+    assert Segmenter(load_backend(trained)).framing == "square"  # the file it was given is left as it was
+    assert script.main(["shallow", str(shipped)]) == 0  # re-shipped in place, square: recorded so
+    assert Segmenter(load_backend(shipped)).framing == "square"

@@ -83,11 +83,11 @@ def test_fit_groups_photos_by_canvas_and_keeps_their_order():
         np.testing.assert_array_equal(prob, photo[..., 0] / np.float32(255))
 
 
-def test_square_is_the_default_and_fit_needs_a_free_size_runtime():
+def test_square_is_the_default_for_a_model_that_records_no_framing_and_fit_needs_a_free_size_runtime():
     fixed = ChannelBackend(SIZE)
     with pytest.raises(OptionError, match="framing.*runs only at 64×64.*any H×W"):
         Segmenter(fixed, framing="fit")
-    with pytest.raises(OptionError, match=r"framing.*choose one of square\|fit"):
+    with pytest.raises(OptionError, match=r"framing.*choose one of auto\|square\|fit"):
         Segmenter(AnySizeChannelBackend(), framing="wide")
     backend = AnySizeChannelBackend()
     seg = Segmenter(backend)
@@ -98,17 +98,20 @@ def test_square_is_the_default_and_fit_needs_a_free_size_runtime():
 
 @pytest.fixture(scope="module")
 def model_files(tmp_path_factory):
-    """A random 64×64 shallow model as .h5 and as a free-size ONNX export."""
+    """A random 64×64 shallow model as .h5 and as fixed and free-size ONNX and TFLite exports."""
     from personseg.export.exporter import export_model
 
     folder = tmp_path_factory.mktemp("framing")
     weights = save_random_model(folder / "model.h5", SIZE)
     fixed = export_model(weights, "onnx", out=folder / "fixed.onnx").path
     dynamic = export_model(weights, "onnx", dynamic=True, out=folder / "dyn.onnx").path
-    return {"h5": weights, "onnx-fixed": fixed, "onnx-dynamic": dynamic}
+    tflite = export_model(weights, "tflite", dynamic=True, out=folder / "dyn.tflite").path
+    tflite_fixed = export_model(weights, "tflite", out=folder / "fixed.tflite").path
+    return {"h5": weights, "onnx-fixed": fixed, "onnx-dynamic": dynamic, "tflite-dynamic": tflite,
+            "tflite-fixed": tflite_fixed}
 
 
-def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
+def test_keras_and_free_size_onnx_and_tflite_agree_on_a_fit_canvas(model_files):
     from personseg.models import build_model
     from personseg.models.loading import load_keras_model
 
@@ -126,6 +129,9 @@ def test_keras_and_free_size_onnx_agree_on_a_fit_canvas(model_files):
     np.testing.assert_allclose(onnx_seg.backend.predict(batch)[0], reference, atol=1e-4)
     np.testing.assert_allclose(keras_seg.predict(photo), onnx_seg.predict(photo), atol=1e-4)
     assert not load_backend(model_files["onnx-fixed"], "onnx").any_size
+    tflite_seg = Segmenter(load_backend(model_files["tflite-dynamic"], size=SIZE), framing="fit")
+    np.testing.assert_allclose(tflite_seg.backend.predict(batch)[0], reference, atol=1e-4)
+    np.testing.assert_allclose(tflite_seg.predict(photo), keras_seg.predict(photo), atol=1e-4)
 
 
 def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, monkeypatch):
@@ -142,6 +148,23 @@ def test_onnx_pins_each_shape_in_its_own_session_and_keeps_a_few(model_files, mo
     assert list(backend._pinned) == [(1, 96, 32), (1, 64, 64)]  # the last two shapes
     pinned = backend._pinned[(1, 64, 64)].get_inputs()[0].shape
     assert pinned == [1, 64, 64, 3]
+
+
+def test_tflite_gives_each_shape_its_own_interpreter_and_a_fixed_file_refuses_others(model_files,
+                                                                                      monkeypatch):
+    from personseg.backends import tflite_backend
+
+    monkeypatch.setattr(tflite_backend, "INTERPRETERS_KEPT", 2)
+    backend = load_backend(model_files["tflite-dynamic"], size=SIZE)
+    assert backend.any_size
+    for h, w in [(64, 64), (32, 96), (96, 32), (32, 96)]:
+        batch = np.random.default_rng(h).uniform(0, 255, (2, h, w, 3)).astype(np.float32)
+        assert backend.predict(batch).shape == (2, h, w)
+    assert list(backend._interpreters) == [(96, 32), (32, 96)]  # the last two shapes
+    fixed = load_backend(model_files["tflite-fixed"])
+    assert not fixed.any_size
+    with pytest.raises(UserError, match="takes 64×64 input only, got 32×96"):
+        fixed.predict(np.zeros((1, 32, 96, 3), np.float32))
 
 
 def test_cli_fit_on_a_fixed_size_file_is_a_clear_error_and_fit_on_a_free_one_writes_masks(
@@ -218,3 +241,45 @@ def test_a_size_runs_a_fixed_model_at_that_size_on_keras_and_on_its_free_size_tw
         backend = load_backend(path, runtime, size=96)
         assert backend.input_size == (96, 96)
         np.testing.assert_allclose(backend.predict(batch), reference, atol=1e-4)
+
+
+def test_auto_runs_the_framing_the_file_records_where_the_runtime_can(model_files, tmp_path):
+    """A .h5 that records `fit` runs it by default on Keras and on its free-size ONNX export, which
+    records it too; a fixed-size export cannot, so it runs `square`; a file that records nothing
+    runs `square`; an explicit framing overrides the record."""
+    import shutil
+
+    from personseg.backends.metadata import FRAMING_KEY, h5_framing, set_h5_framing
+    from personseg.export.exporter import export_model
+
+    fit_h5 = tmp_path / "fit.h5"
+    shutil.copyfile(model_files["h5"], fit_h5)
+    set_h5_framing(fit_h5, "fit")
+    assert h5_framing(fit_h5) == "fit" and h5_framing(model_files["h5"]) == "square"
+    dynamic = export_model(fit_h5, "onnx", dynamic=True, out=tmp_path / "fit-dyn.onnx").path
+    fixed = export_model(fit_h5, "onnx", out=tmp_path / "fit-fixed.onnx").path
+    framings = {path.name: Segmenter(load_backend(path)).framing
+                for path in (fit_h5, dynamic, fixed, model_files["h5"], model_files["onnx-dynamic"])}
+    assert framings == {"fit.h5": "fit", "fit-dyn.onnx": "fit", "fit-fixed.onnx": "square",
+                        "model.h5": "square", "dyn.onnx": "square"}
+    import onnx
+
+    assert FRAMING_KEY not in {p.key for p in onnx.load(str(fixed)).metadata_props}
+    assert Segmenter(load_backend(fit_h5), framing="square").framing == "square"
+    portrait = np.random.default_rng(6).integers(0, 256, (150, 60, 3), dtype=np.uint8)
+    auto, fit = Segmenter(load_backend(dynamic)), Segmenter(load_backend(dynamic), framing="fit")
+    np.testing.assert_array_equal(auto.predict(portrait), fit.predict(portrait))
+    assert auto.canvas(150, 60) != (SIZE, SIZE)
+
+
+def test_a_file_that_records_an_unknown_framing_is_named(model_files, tmp_path):
+    import shutil
+
+    from personseg.backends.metadata import set_h5_framing
+
+    path = tmp_path / "odd.h5"
+    shutil.copyfile(model_files["h5"], path)
+    set_h5_framing(path, "wide")
+    with pytest.raises(UserError, match=r"odd\.h5: records framing 'wide'.*square, fit"):
+        Segmenter(load_backend(path))
+    assert Segmenter(load_backend(path), framing="square").framing == "square"  # asked for: not read

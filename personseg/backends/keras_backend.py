@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from personseg.backends.metadata import h5_framing
 from personseg.backends.runtime import fixed_or_requested_size
 from personseg.errors import UserError
 from personseg.limits import check_size
@@ -17,7 +18,8 @@ class KerasBackend:
 
     Batches of `input_size` run on the file's own network; any other H×W (the `fit` framing) on
     the same network rebuilt with a free input size (`models.loading.at_size`), built once, on
-    first use or when `any_size` is asked (False if the model cannot be rebuilt so)."""
+    first use or when `any_size` is asked (False if the model cannot be rebuilt so). `framing`: the
+    one an `.h5` file records (`personseg.backends.metadata`), else `square`."""
 
     def __init__(self, path: str | Path, size: int | None = None):
         from personseg.models.loading import check_segmentation_model, load_keras_model
@@ -25,6 +27,7 @@ class KerasBackend:
         self.path = Path(path)
         self.model = load_keras_model(path)
         check_segmentation_model(self.model, path)
+        self.framing = h5_framing(path)
         height, width = self._own = tuple(self.model.input_shape[1:3])
         self._infer: dict[bool, object] = {}  # True: the file's own network; False: the free-size one
         self._rebuild_error: str | None = None

@@ -7,7 +7,8 @@ input shape gets its own session with the free dimensions pinned
 The batch size is pinned too: pinning only H and W left the graph 6–10% slower than the fixed
 export (batch 8 / batch 1, one probe run), pinning all three matched it; a new shape costs a
 session (~30 ms for the fast model). A free-size export of a fixed-size model records that size
-(metadata `personseg.size`), which is then its default input size (for `fit`: its pixel budget).
+(metadata `personseg.size`), which is then its default input size (for `fit`: its pixel budget);
+the framing it runs best in is read from its metadata too (`personseg.backends.metadata`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from personseg.backends.metadata import FRAMING_KEY, TRAINED_SIZE_KEY, as_framing
 from personseg.backends.runtime import fixed_or_requested_size, physical_cores, require
 from personseg.errors import UserError
 
 SESSIONS_KEPT = 16  # (batch, H, W) shapes with a pinned session: a video or a `square` folder needs 2
-TRAINED_SIZE_KEY = "personseg.size"  # metadata of a free-size export: the square it was trained at
 
 
 def open_session(path: str | Path, threads: int | None = None, pinned: dict[str, int] | None = None):
@@ -61,8 +62,10 @@ class OnnxBackend:
         height, width = self._dims[1:3]
         free = not isinstance(height, int) and not isinstance(width, int)
         self.any_size = free and (height != width or not height)  # one name for both: H == W only
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        self.framing = as_framing(metadata.get(FRAMING_KEY))  # the framing it runs best in
         if free and size is None:  # a fixed model exported free-size says its own size
-            size = int(self.session.get_modelmeta().custom_metadata_map.get(TRAINED_SIZE_KEY, 0)) or None
+            size = int(metadata.get(TRAINED_SIZE_KEY, 0)) or None
         self.input_size = fixed_or_requested_size(path, self._dims[1], self._dims[2], size)
         names = [d for d in self._dims if isinstance(d, str) and d]  # free dimensions to pin by
         # pinned sessions only for a free-size graph (a fixed H×W with a free batch runs at full

@@ -20,7 +20,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     from personseg.backends import BACKENDS
     from personseg.backends.peers import ENV_DIR, RELATIVE_DIR
     from personseg.backends.refs import expected
-    from personseg.inference.letterbox import FIT_RUNTIMES, FRAMINGS
+    from personseg.inference.letterbox import AUTO, FIT_RUNTIMES, FRAMING_CHOICES
     from personseg.pretrained import DEFAULT
 
     g = p.add_argument_group("model")
@@ -34,11 +34,12 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="input size for a model saved with a dynamic input (e.g. a run's best.keras)")
     g.add_argument("--tta", action="store_true",
                    help="test-time augmentation: average with the mirrored photo (twice the time)")
-    g.add_argument("--framing", choices=FRAMINGS, default="square",
-                   help="square (default): letterbox every photo into the model's square input; fit: "
-                        "a canvas shaped like the photo with no more pixels (the network sees "
-                        f"portraits and wide frames larger at the same cost; needs {FIT_RUNTIMES}: "
-                        "the packaged ONNX twins are)")
+    g.add_argument("--framing", choices=FRAMING_CHOICES, default=AUTO,
+                   help="auto (default): the framing the model file records (square if none, or "
+                        "where the runtime takes only the model's square); square: letterbox every "
+                        "photo into the model's square input; fit: a canvas shaped like the photo "
+                        "with no more pixels (the network sees portraits and wide frames larger at "
+                        f"the same cost; needs {FIT_RUNTIMES}: the packaged ONNX twins are)")
 
 
 def load_segmenter(args: argparse.Namespace):

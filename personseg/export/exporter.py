@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from personseg.backends import load_backend
-from personseg.backends.onnx_backend import TRAINED_SIZE_KEY
+from personseg.backends.metadata import DEFAULT_FRAMING, FRAMING_KEY, TRAINED_SIZE_KEY, h5_framing
 from personseg.backends.refs import KERAS_KINDS, ModelRef, parse_ref
 from personseg.data.dataset_layout import spec_images
 from personseg.data.output_guard import check_outputs
@@ -129,6 +129,7 @@ def export_model(
     weights = ref.keras_file()
     model = load_keras_model(weights)
     native = square_size(model)
+    framing = h5_framing(weights)  # a free-size ONNX export records it too (`backends.metadata`)
     if not dynamic and size is None:
         size = native
         if size is None:
@@ -163,8 +164,10 @@ def export_model(
         with atomic_path(out) as tmp:
             if fmt == "onnx":
                 converters.write_onnx(exportable, tmp, quantize, calibration_photos, opset)
-                if export_size is None and native is not None:
-                    converters.set_onnx_metadata(tmp, {TRAINED_SIZE_KEY: str(native)})
+                if export_size is None:  # a free-size file: its own size and framing go with it
+                    recorded = {TRAINED_SIZE_KEY: str(native or ""),
+                                FRAMING_KEY: "" if framing == DEFAULT_FRAMING else framing}
+                    converters.set_onnx_metadata(tmp, {k: v for k, v in recorded.items() if v})
                 ops = converters.onnx_op_counts(tmp)
                 if ops.get("BatchNormalization"):
                     count = ops["BatchNormalization"]

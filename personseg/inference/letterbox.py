@@ -7,7 +7,9 @@ Two framings (`FRAMINGS`: the one list; the CLI's `--framing` choices read it):
   pixels (the square's cost): the photo at the largest scale that budget allows. A 2:3 portrait
   at 224 gets a canvas 192 wide and 256 tall instead of 149×224 (W×H) inside 224×224. Needs a
   runtime that takes any H×W (`FIT_RUNTIMES`).
-Padding is centred and black.
+`auto` (`FRAMING_CHOICES`' first, the default everywhere) is the framing the model file records
+(`personseg.backends.metadata`; `square` when it records none, and on a runtime that takes only
+its square). Padding is centred and black.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import cv2
 import numpy as np
 
 FRAMINGS = ("square", "fit")
-FIT_RUNTIMES = "Keras, or an ONNX or SavedModel export made with --dynamic"  # what `fit` needs
+AUTO = "auto"  # the model file's own framing, where the runtime can run it
+FRAMING_CHOICES = (AUTO, *FRAMINGS)  # what users may ask for
+FIT_RUNTIMES = "Keras, or an ONNX, TFLite or SavedModel export made with --dynamic"  # what `fit` needs
 STRIDE = 32  # the models' total downsampling: a canvas side must be a multiple of it
 
 Canvas = tuple[int, int]  # (height, width) of a model input

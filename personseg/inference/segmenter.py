@@ -3,7 +3,8 @@
 All pre- and post-processing lives here, so every runtime (Keras, ONNX, TFLite) sees exactly the
 same input and returns comparable maps: convert to RGB, letterbox into the model's input (its
 square, or with `framing="fit"` a canvas shaped like the photo at the same pixel cost, see
-`personseg.inference.letterbox`), run the backend, crop the padding and resize back.
+`personseg.inference.letterbox`; by default the framing the model file records), run the
+backend, crop the padding and resize back.
 A Segmenter opened by name remembers it (`source`), so other processes can open the same model;
 built from a name it is a Ray Data callable class (`__call__` on a batch's `image` column).
 """
@@ -21,7 +22,9 @@ from personseg.backends.refs import ModelRef, parse_ref
 from personseg.errors import OptionError, UserError
 from personseg.files import as_rgb
 from personseg.inference.letterbox import (
+    AUTO,
     FIT_RUNTIMES,
+    FRAMING_CHOICES,
     FRAMINGS,
     Letterbox,
     canvas_for,
@@ -42,14 +45,22 @@ class ModelSource:
     ref: str
     backend: str
     options: dict = field(default_factory=dict)
-    framing: str = "square"
+    framing: str = AUTO
 
 
 def check_framing(framing: str, backend: Backend) -> str:
-    """`framing` if it is one of FRAMINGS and this backend can run it (`fit` needs a runtime that
-    takes any input size), else OptionError."""
+    """The framing to run: `framing` if it is one of FRAMINGS and this backend can run it (`fit`
+    needs a runtime that takes any input size), else OptionError; `auto`: the one the model file
+    records (a backend's `framing`, `square` when it has none) where this backend can run it,
+    else `square`."""
+    if framing == AUTO:
+        own = getattr(backend, "framing", "square")
+        if own not in FRAMINGS:
+            raise UserError(f"{getattr(backend, 'path', 'the model')}: records framing {own!r}; expected "
+                            f"one of {', '.join(FRAMINGS)}")
+        return own if own == "square" or getattr(backend, "any_size", False) else "square"
     if framing not in FRAMINGS:
-        raise OptionError("framing", framing, f"choose one of {'|'.join(FRAMINGS)}")
+        raise OptionError("framing", framing, f"choose one of {'|'.join(FRAMING_CHOICES)}")
     if framing == "fit" and not getattr(backend, "any_size", False):
         height, width = backend.input_size
         raise OptionError("framing", framing, f"this model runs only at {height}×{width}; 'fit' needs "
@@ -67,7 +78,7 @@ class Segmenter:
     source: ModelSource | None = None  # set when opened by name (`open`)
 
     def __init__(self, backend: Backend | str | os.PathLike | ModelRef, tta: bool = False,
-                 runtime: str = "auto", framing: str = "square", **backend_options):
+                 runtime: str = "auto", framing: str = AUTO, **backend_options):
         if isinstance(backend, (str, os.PathLike, ModelRef)):
             opened = type(self).open(backend, runtime, framing=framing, **backend_options)
             backend, self.source = opened.backend, opened.source
@@ -82,14 +93,15 @@ class Segmenter:
     @classmethod
     def open(
         cls, model: str | os.PathLike | ModelRef | None = None, backend: str = "auto", tta: bool = False,
-        framing: str = "square", **backend_options,
+        framing: str = AUTO, **backend_options,
     ) -> Segmenter:
         """Any model by the name users type (`personseg.backends.refs`): a model file,
         `pretrained:NAME` (None: the default packaged model) or `peer:NAME`. `backend`: `keras`,
         `onnx`, `tflite`, `savedmodel`, or `auto` (a file's by its extension; a packaged model's
         ONNX twin when ONNX Runtime is installed). `tta=True` averages each prediction with that
-        of the horizontally mirrored photo. `framing`: `square` (default) or `fit` (a canvas shaped
-        like the photo, no more pixels; needs a runtime that takes any input size)."""
+        of the horizontally mirrored photo. `framing`: `auto` (default: the one the model file
+        records, `square` when none), `square` or `fit` (a canvas shaped like the photo, no more
+        pixels; needs a runtime that takes any input size)."""
         from personseg.pretrained import DEFAULT
 
         model = f"pretrained:{DEFAULT}" if model is None else model
@@ -100,14 +112,14 @@ class Segmenter:
     @classmethod
     def from_weights(
         cls, path: str | os.PathLike | ModelRef = "weights.h5", backend: str = "auto", tta: bool = False,
-        framing: str = "square", **backend_options,
+        framing: str = AUTO, **backend_options,
     ) -> Segmenter:
         """`open` with the repository's `weights.h5` as the default."""
         return cls.open(path, backend, tta=tta, framing=framing, **backend_options)
 
     @classmethod
     def pretrained(
-        cls, name: str | None = None, backend: str = "auto", tta: bool = False, framing: str = "square",
+        cls, name: str | None = None, backend: str = "auto", tta: bool = False, framing: str = AUTO,
         **backend_options,
     ) -> Segmenter:
         """A model that ships with the package (`personseg.pretrained.MODELS`; default: the most
