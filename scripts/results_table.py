@@ -4,13 +4,13 @@ held-out splits of the three person-mask sets, and by box metrics on `person-wil
 
     .venv/bin/python scripts/results_table.py --heldout data [--candidates runs/x/model.h5 ...]
 
-Each image is scored at its original resolution (letterboxed into the model and back), threshold
-0.5, pooled over the set. COCO minival: `../shared/data/coco-person-mini` (62 images, 30 without
-anyone). Held-out splits: `DATA/{ccp,humanseg,pennfudan}` prepared with
-`personseg prepare-folder --holdout 5` (split `test`: 1 in 5 pairs by the SHA-1 of the file stem;
-no shipped model trained on them). Writes `weights/<name>.minival.json` (what
-`tests/test_shipped_weights.py` checks `personseg evaluate` against) and
-`benchmarks/results/accuracy.json` (every figure), and prints the Markdown table.
+Each image is scored at its original resolution (letterboxed into the model and back, in the
+framing the model file records: `--framing auto`), threshold 0.5, pooled over the set. COCO
+minival: `../shared/data/coco-person-mini` (62 images, 30 without anyone). Held-out splits:
+`DATA/{ccp,humanseg,pennfudan}` prepared with `personseg prepare-folder --holdout 5` (split
+`test`: 1 in 5 pairs by the SHA-1 of the file stem; no shipped model trained on them). Writes
+`weights/<name>.minival.json` (what `tests/test_shipped_weights.py` checks `personseg evaluate`
+against) and `benchmarks/results/accuracy.json` (every figure), and prints the Markdown table.
 person-wild:val: `../shared/data/person-wild`, the fixed 1 in 5 by file name that no model here
 trains on (`personseg.data.box_set`); `personseg.evaluation.box_metrics` says what its figures mean.
 Peers are found as `personseg.backends.peers` says; those trained on COCO train images are
@@ -98,11 +98,12 @@ def main() -> None:
     results: dict[str, dict] = {}
     for label, make in models.items():
         seg = make()
-        results[label] = {name: score(seg, samples, name == "minival") for name, samples in sets.items()}
+        results[label] = {"framing": seg.framing}  # as run: `auto`, the one the file records
+        results[label] |= {name: score(seg, samples, name == "minival") for name, samples in sets.items()}
         if wild:
             results[label]["wild:val"] = score_wild(seg, wild)
-        print(label, {k: round(v.get("iou", v.get("found")), 3) for k, v in results[label].items()},
-              flush=True)
+        print(label, seg.framing, {k: round(v.get("iou", v.get("found")), 3)
+                                   for k, v in results[label].items() if isinstance(v, dict)}, flush=True)
     for path, recipe in shipped.items():
         if f"`{path}`" not in results:
             continue
@@ -110,7 +111,7 @@ def main() -> None:
                    json.dumps(results[f"`{path}`"]["minival"], indent=2) + "\n")
     counts = {k: len(v) for k, v in sets.items()} | ({"wild:val": len(wild)} if wild else {})
     write_text(args.out, json.dumps({"sets": counts, "results": results}, indent=2) + "\n")
-    header = ["model", "minival IoU (90% interval)", "person-free pixels marked"] + [
+    header = ["model", "framing", "minival IoU (90% interval)", "person-free pixels marked"] + [
         f"{name} test IoU" for name in sets if name != "minival"]
     if wild:
         header += ["wild:val boxes found", "found <1% / 1-5%", "wild:val marked outside boxes"]
@@ -118,7 +119,8 @@ def main() -> None:
     for label, by_set in results.items():
         m = by_set["minival"]
         low, high = m["iou_interval_90"]
-        cells = [label, f"{m['iou']:.3f} ({low:.3f}–{high:.3f})", f"{m['empty_fp_rate']:.2%}"]
+        cells = [label, by_set["framing"], f"{m['iou']:.3f} ({low:.3f}–{high:.3f})",
+                 f"{m['empty_fp_rate']:.2%}"]
         cells += [f"{by_set[name]['iou']:.3f}" for name in sets if name != "minival"]
         if wild:
             w = by_set["wild:val"]
