@@ -72,6 +72,18 @@ def test_onnx_twin_segments_like_the_keras_model(name, framing):
         assert np.mean((k >= 0.5) == (o >= 0.5)) >= 0.999
 
 
+# what each packaged file records (weights/README.md, fifteenth round): `auto` runs it
+RECORDED_FRAMING = {"unet": "square", "fast": "fit", "shallow": "square"}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_each_packaged_file_and_its_twin_record_the_same_framing(name):
+    """`scripts/ship_model.py --framing` writes it into the .h5 and the ONNX twin; a re-ship
+    without it would silently change how the model runs by default."""
+    framings = {runtime: Segmenter.pretrained(name, backend=runtime).framing for runtime in ("keras", "onnx")}
+    assert framings == {"keras": RECORDED_FRAMING[name], "onnx": RECORDED_FRAMING[name]}
+
+
 def test_unknown_name_lists_the_packaged_models():
     with pytest.raises(UserError, match="pretrained:nope: .*choose from pretrained:unet, pretrained:fast"):
         model_file("nope")

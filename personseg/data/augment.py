@@ -1,7 +1,7 @@
 """Training-time image operations in TensorFlow: decoding a pair, the letterbox, augmentation.
 
 Aspect ratio, on purpose: validation letterboxes each image into size×size (scaled so the longer
-side fits, centred, black padding: the same framing as inference's default `square`, see
+side fits, centred, black padding: the same framing as inference's `square`, see
 `personseg.inference.letterbox`). Training takes a random scale of that letterbox (zoom
 0.6–1.6×: zoom-out teaches small people, zoom-in large ones), pads if needed, and crops
 size×size at a random place, so the aspect ratio is never distorted. Image and mask always get
