@@ -55,6 +55,9 @@ def main() -> None:
         if wild:
             counts[side]["wild:val"] = box_counts(score_boxes(seg, wild))
         print(f"{side.upper()}: {model} ({seg.framing} framing)", flush=True)
+    if framings["a"] != framings["b"] and args.framing_a == args.framing_b == AUTO:
+        print(f"note: A runs {framings['a']} and B {framings['b']} (each the framing its file records); "
+              "pass --framing-a/-b to compare the networks alone", flush=True)
     signals = [(name, "iou") for name in sets] + ([("wild:val", "found"), ("wild:val", "outside_marked")]
                                                   if wild else [])
     rows = {f"{name} {figure}": paired_difference(counts["a"][name], counts["b"][name], figure)

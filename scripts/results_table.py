@@ -5,7 +5,7 @@ held-out splits of the three person-mask sets, and by box metrics on `person-wil
     .venv/bin/python scripts/results_table.py --heldout data [--candidates runs/x/model.h5 ...]
 
 Each image is scored at its original resolution (letterboxed into the model and back, in the
-framing the model file records: `--framing auto`), threshold 0.5, pooled over the set. COCO
+framing the model file records, as `--framing auto` does), threshold 0.5, pooled over the set. COCO
 minival: `../shared/data/coco-person-mini` (62 images, 30 without anyone). Held-out splits:
 `DATA/{ccp,humanseg,pennfudan}` prepared with `personseg prepare-folder --holdout 5` (split
 `test`: 1 in 5 pairs by the SHA-1 of the file stem; no shipped model trained on them). Writes

@@ -33,9 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", help="packaged name (personseg.pretrained.MODELS)")
     parser.add_argument("file", type=Path, help="the trained Keras model (.h5, fixed input size)")
     parser.add_argument("--config", type=Path, help="the run's config.json: its build options")
-    parser.add_argument("--framing", default="square", choices=FRAMINGS,
-                        help="the framing the model runs best in, as measured (default square): what "
-                             "`--framing auto` runs it in")
+    parser.add_argument("--framing", choices=FRAMINGS,
+                        help="the framing the model runs best in, as measured (weights/README.md): "
+                             "what `--framing auto` runs it in; required unless --dry-run")
     parser.add_argument("--dry-run", action="store_true", help="only check; write nothing")
     args = parser.parse_args(argv)
 
@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.name not in MODELS:
             raise UserError(f"{args.name}: not a packaged model; choose from {', '.join(MODELS)}")
+        import h5py
+
+        if not h5py.is_hdf5(args.file):
+            raise UserError(f"{args.file}: not an HDF5 (.h5) model file; ship a run's model.h5")
+        if args.framing is None and not args.dry_run:
+            raise UserError("--framing: say which framing FILE runs in by default (square or fit), as "
+                            "measured for it (weights/README.md)")
         options = TrainConfig.load(args.config).build_options() if args.config else build_options(args.name)
         problem = build_problem(args.file, options)
         if problem:
@@ -63,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
 
         package = REPO / "personseg" / "pretrained"
         target = REPO / MODELS[args.name].repo_file
-        with atomic_path(target) as tmp:  # FILE may be the target itself
+        with atomic_path(target) as tmp:  # FILE may be the target itself; renamed once the twin is made
             shutil.copyfile(args.file, tmp)
             set_h5_framing(tmp, args.framing)
+            # free input size, so `fit` framing runs on ONNX Runtime too; it records size and framing
+            result = export_model(tmp, "onnx", dynamic=True, out=package / f"{args.name}.onnx")
         write_text(package / f"{args.name}.json", json.dumps(options, indent=2) + "\n")
-        # free input size, so `fit` framing runs on ONNX Runtime too; the file records its size
-        result = export_model(target, "onnx", dynamic=True, out=package / f"{args.name}.onnx")
         print(f"wrote {target.relative_to(REPO)} ({args.framing} framing), "
               f"personseg/pretrained/{args.name}.json, "
               f"{result.path.relative_to(REPO)} ({result.tolerance.describe()})")

@@ -128,5 +128,13 @@ def test_ship_model_records_the_framing_in_the_file_and_its_twin(tmp_path, monke
     for path in (shipped, twin):
         assert Segmenter(load_backend(path)).framing == "fit", path
     assert Segmenter(load_backend(trained)).framing == "square"  # the file it was given is left as it was
-    assert script.main(["shallow", str(shipped)]) == 0  # re-shipped in place, square: recorded so
+    assert script.main(["shallow", str(shipped)]) == 2  # no --framing: said, nothing written
+    assert "--framing: say which framing" in capsys.readouterr().err
+    assert Segmenter(load_backend(shipped)).framing == "fit"
+    assert script.main(["shallow", str(shipped), "--framing", "square"]) == 0  # in place
     assert Segmenter(load_backend(shipped)).framing == "square"
+    assert Segmenter(load_backend(twin)).framing == "square"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a model")
+    assert script.main(["shallow", str(notes), "--framing", "fit"]) == 2
+    assert f"{notes}: not an HDF5 (.h5) model file" in capsys.readouterr().err

@@ -272,6 +272,41 @@ def test_auto_runs_the_framing_the_file_records_where_the_runtime_can(model_file
     assert auto.canvas(150, 60) != (SIZE, SIZE)
 
 
+def test_auto_runs_square_where_the_runtime_cannot_run_the_recorded_framing_and_says_so():
+    class FitRecordingFixedBackend(ChannelBackend):
+        framing, path = "fit", "m.tflite"
+
+    seg = Segmenter(FitRecordingFixedBackend(SIZE))
+    assert seg.framing == "square"
+    assert seg.framing_note == ("m.tflite: records the fit framing, but this runtime takes only 64×64: "
+                                "running square")
+    assert Segmenter(AnySizeChannelBackend()).framing_note is None
+    with pytest.raises(OptionError, match="runs only at 64×64"):
+        Segmenter(FitRecordingFixedBackend(SIZE), framing="fit")
+
+
+def test_exports_of_a_fit_file_say_what_they_carry(model_files, tmp_path):
+    """Only a free-size ONNX export records the framing; the others say how to run it."""
+    import shutil
+
+    from personseg.backends.metadata import set_h5_framing
+    from personseg.export.exporter import export_model
+
+    fit_h5 = tmp_path / "fit.h5"
+    shutil.copyfile(model_files["h5"], fit_h5)
+    set_h5_framing(fit_h5, "fit")
+    free = export_model(fit_h5, "tflite", dynamic=True, out=tmp_path / "fit-dyn.tflite")
+    assert "does not carry it, so run it with --framing fit" in free.note
+    assert Segmenter(load_backend(free.path, size=SIZE)).framing == "square"
+    assert Segmenter(load_backend(free.path, size=SIZE), framing="fit").framing == "fit"
+    fixed = export_model(fit_h5, "onnx", out=tmp_path / "fit-fixed.onnx")
+    assert "fixed-size file runs square only" in fixed.note
+    assert export_model(fit_h5, "onnx", dynamic=True, out=tmp_path / "fit-dyn.onnx").note is None
+    assert export_model(model_files["h5"], "tflite", out=tmp_path / "plain.tflite").note is None
+    opened = Segmenter.open(fit_h5)
+    assert opened.source.framing == "fit"  # what a Ray worker opens it with
+
+
 def test_a_file_that_records_an_unknown_framing_is_named(model_files, tmp_path):
     import shutil
 

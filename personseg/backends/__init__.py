@@ -7,8 +7,10 @@ A backend wraps one model file and runs batches:
     backend.input_size  -> (height, width) the model takes (its square)
     backend.predict(batch: N×H×W×3 float32 RGB 0–255) -> N×H×W float32 person probabilities
     backend.any_size    -> optional, True when predict takes any H×W (multiples of 32) besides
-                           input_size: what `framing="fit"` needs (Keras; free-size ONNX and
-                           SavedModel exports)
+                           input_size: what `framing="fit"` needs (Keras; free-size ONNX, TFLite
+                           and SavedModel exports)
+    backend.framing     -> optional, the framing the file records (`metadata.py`; Keras .h5 and
+                           ONNX files), what `framing="auto"` runs
 """
 
 from __future__ import annotations

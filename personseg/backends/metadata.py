@@ -1,8 +1,9 @@
 """What personseg records in a model file besides the network, and reading it back:
 - `FRAMING_KEY`: the framing the model runs best in (one of `personseg.inference.letterbox.
-  FRAMINGS`, which checks it), measured when it was shipped (weights/README.md); a root
-  attribute of a Keras `.h5` file and a `metadata_props` entry of its ONNX export. A file without
-  it runs `square`.
+  FRAMINGS`; the Segmenter checks the value), measured when it was shipped (weights/README.md); a
+  root attribute of a Keras `.h5` file and, when not `square`, a `metadata_props` entry of its
+  free-size ONNX export (TFLite and SavedModel files do not carry it). A file without it runs
+  `square`.
 - `TRAINED_SIZE_KEY`: the square a free-size ONNX export of a fixed-size model was trained at.
 Backends read these (`framing`, `input_size`); `scripts/ship_model.py` and the exporter write them.
 """

@@ -5,7 +5,8 @@ fed one image at a time: exported models have a batch-1 input, and on a 2-core C
 was faster per image than resizing the input tensor to the batch size. A file exported with a
 free input size (`--dynamic`) takes any H×W (`any_size`, what `framing="fit"` needs): each
 input shape gets its own interpreter, resized and allocated on first use, the last few kept
-(re-planning one interpreter at every change of shape would cost an allocation each time).
+(re-planning one interpreter at every change of shape would cost an allocation each time; each
+kept one holds its own packed weights, arena and threads, as ONNX Runtime's pinned sessions do).
 """
 
 from __future__ import annotations
@@ -77,14 +78,14 @@ class TFLiteBackend:
         self.input_size = fixed_or_requested_size(path, self._signature[1], self._signature[2], size)
         self._interpreters: OrderedDict[tuple[int, int], tuple] = OrderedDict()
         self._interpreter_for(self.input_size, interpreter)
-        self.interpreter = interpreter  # the one for `input_size`
 
     def _interpreter_for(self, shape: tuple[int, int], interpreter=None) -> tuple:
         """(interpreter, input detail, output detail) allocated for one 1×H×W×3 input."""
         if shape not in self._interpreters:
             if len(self._interpreters) >= INTERPRETERS_KEPT:
                 self._interpreters.popitem(last=False)
-            interpreter = interpreter or open_interpreter(self.path, self.threads)
+            if interpreter is None:
+                interpreter = open_interpreter(self.path, self.threads)
             detail = interpreter.get_input_details()[0]
             if self._signature[0] != 1 or tuple(self._signature[1:3]) != shape:
                 interpreter.resize_tensor_input(detail["index"], [1, *shape, 3])

@@ -52,4 +52,6 @@ def run(args: argparse.Namespace) -> int:
     for row in result.parity:
         print(f"  {row.image:<24} {row.size:>4}px  max |Δp| {row.max_abs_diff:.2e}  "
               f"agreement {row.agreement:.3%}  {'ok' if row.ok else 'FAIL'}")
+    if result.note:
+        print(f"note: {result.note}")
     return 0

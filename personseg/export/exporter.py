@@ -48,12 +48,14 @@ class ExportResult:
     tolerance: parity.Tolerance
     parity: list[parity.ParityRow] = field(default_factory=list)
     seconds: float = 0.0
+    note: str | None = None  # e.g. the model records a framing this file cannot carry
 
     def as_dict(self) -> dict:
         return {
             "path": str(self.path), "format": self.format, "quantize": self.quantize, "size": self.size,
             "bytes": self.bytes, "ops": self.ops, "tolerance": self.tolerance.describe(),
             "parity": [row.as_dict() for row in self.parity], "seconds": round(self.seconds, 2),
+            "note": self.note,
         }
 
 
@@ -164,10 +166,11 @@ def export_model(
         with atomic_path(out) as tmp:
             if fmt == "onnx":
                 converters.write_onnx(exportable, tmp, quantize, calibration_photos, opset)
-                if export_size is None:  # a free-size file: its own size and framing go with it
-                    recorded = {TRAINED_SIZE_KEY: str(native or ""),
-                                FRAMING_KEY: "" if framing == DEFAULT_FRAMING else framing}
-                    converters.set_onnx_metadata(tmp, {k: v for k, v in recorded.items() if v})
+                recorded = {TRAINED_SIZE_KEY: str(native or ""),
+                            FRAMING_KEY: "" if framing == DEFAULT_FRAMING else framing}
+                recorded = {k: v for k, v in recorded.items() if v}
+                if export_size is None and recorded:  # a free-size file: its own size and framing
+                    converters.set_onnx_metadata(tmp, recorded)
                 ops = converters.onnx_op_counts(tmp)
                 if ops.get("BatchNormalization"):
                     count = ops["BatchNormalization"]
@@ -180,7 +183,19 @@ def export_model(
                 raise _failure(out, fmt, quantize, rows, tolerance)
         total = out.stat().st_size
     return ExportResult(out, fmt, quantize, export_size, total, ops, tolerance, rows,
-                        time.perf_counter() - started)
+                        time.perf_counter() - started, _framing_note(weights, framing, fmt, export_size))
+
+
+def _framing_note(weights: Path, framing: str, fmt: str, export_size: int | None) -> str | None:
+    """What to tell when the model records a framing (`backends.metadata`) the export does not
+    carry: only a free-size ONNX file records it; a fixed-size file runs `square` only."""
+    if framing == DEFAULT_FRAMING or (fmt == "onnx" and export_size is None):
+        return None
+    if export_size is not None:
+        return (f"{weights} records the {framing} framing; this fixed-size file runs square only "
+                f"(export with --dynamic to run {framing})")
+    return (f"{weights} records the {framing} framing; a {fmt} file does not carry it, so run it "
+            f"with --framing {framing} (only ONNX exports record it)")
 
 
 def _spread(files: list[Path], count: int) -> list[Path]:

@@ -1,6 +1,6 @@
 """Letterboxing: fit an image into a model's input canvas without distorting it, and undo that.
 
-Two framings (`FRAMINGS`: the one list; the CLI's `--framing` choices read it):
+Two framings (`FRAMINGS`: the one list; the CLI's `--framing` choices, `FRAMING_CHOICES`, add `auto`):
 - `square`: the size×size canvas every model takes; a 2:3 portrait fills two thirds of it. Training
   validation uses this geometry too (TF ops in `personseg.data.augment`).
 - `fit`: a canvas shaped like the photo, sides multiples of 32 (`STRIDE`), with at most size²

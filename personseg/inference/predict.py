@@ -93,7 +93,7 @@ def run_predict(seg, inputs: list[str], out_dir: str | Path, kinds: list[str], t
     found = collect_inputs(inputs, out_dir)
     for failure in found.failures:
         report.fail(failure)
-    report.notes += found.notes
+    report.notes += found.notes + ([seg.framing_note] if getattr(seg, "framing_note", None) else [])
     paths = found.files
     if not paths:
         for note in report.notes if verbose else ():

@@ -57,7 +57,7 @@ def check_framing(framing: str, backend: Backend) -> str:
         own = getattr(backend, "framing", "square")
         if own not in FRAMINGS:
             raise UserError(f"{getattr(backend, 'path', 'the model')}: records framing {own!r}; expected "
-                            f"one of {', '.join(FRAMINGS)}")
+                            f"one of {', '.join(FRAMINGS)} (pass --framing square or fit to run it anyway)")
         return own if own == "square" or getattr(backend, "any_size", False) else "square"
     if framing not in FRAMINGS:
         raise OptionError("framing", framing, f"choose one of {'|'.join(FRAMING_CHOICES)}")
@@ -88,6 +88,11 @@ class Segmenter:
         self.backend = backend
         self.size = height  # the square's side; a `fit` canvas has at most size² pixels
         self.framing = check_framing(framing, backend)
+        recorded = getattr(backend, "framing", "square")
+        # said when `auto` cannot run what the file records (e.g. a fixed-size export of it)
+        self.framing_note = (f"{getattr(backend, 'path', 'the model')}: records the {recorded} framing, but "
+                             f"this runtime takes only {height}×{width}: running square"
+                             if framing == AUTO and recorded != self.framing else None)
         self.tta = tta  # also run the mirrored photo and average (twice the inference time)
 
     @classmethod

@@ -7,7 +7,7 @@
                                 "images": {"mask", "overlay", "cutout", "blur", "replace"}}
                                each a data: URL in its kind's format (render.KINDS)
         format=png&kind=cutout: that one picture as image/png (kind: any of render.KINDS)
-    GET /v1/health     {"status": "ok", "model": ...}
+    GET /v1/health     {"status": "ok", "model": ..., "framing": "square"|"fit"}
 
 Failures are JSON `{"error": "<what>: <problem>"}` with a 4xx status: 400 for a missing file,
 a non-image or a bad option, 413 for an upload over the byte or pixel limit; 503 when the
@@ -104,7 +104,7 @@ def create_app(seg, look: Look | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
 
     @app.get("/v1/health")
     def health():
-        return jsonify(status="ok", model=model_name)
+        return jsonify(status="ok", model=model_name, framing=getattr(seg, "framing", None))
 
     @app.post("/v1/segment")
     def segment():
