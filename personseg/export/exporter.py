@@ -166,11 +166,12 @@ def export_model(
         with atomic_path(out) as tmp:
             if fmt == "onnx":
                 converters.write_onnx(exportable, tmp, quantize, calibration_photos, opset)
-                recorded = {TRAINED_SIZE_KEY: str(native or ""),
-                            FRAMING_KEY: "" if framing == DEFAULT_FRAMING else framing}
-                recorded = {k: v for k, v in recorded.items() if v}
-                if export_size is None and recorded:  # a free-size file: its own size and framing
-                    converters.set_onnx_metadata(tmp, recorded)
+                if export_size is None:  # a free-size file records its own size and framing
+                    recorded = {TRAINED_SIZE_KEY: str(native)} if native else {}
+                    if framing != DEFAULT_FRAMING:
+                        recorded[FRAMING_KEY] = framing
+                    if recorded:
+                        converters.set_onnx_metadata(tmp, recorded)
                 ops = converters.onnx_op_counts(tmp)
                 if ops.get("BatchNormalization"):
                     count = ops["BatchNormalization"]

@@ -88,11 +88,7 @@ class Segmenter:
         self.backend = backend
         self.size = height  # the square's side; a `fit` canvas has at most size² pixels
         self.framing = check_framing(framing, backend)
-        recorded = getattr(backend, "framing", "square")
-        # said when `auto` cannot run what the file records (e.g. a fixed-size export of it)
-        self.framing_note = (f"{getattr(backend, 'path', 'the model')}: records the {recorded} framing, but "
-                             f"this runtime takes only {height}×{width}: running square"
-                             if framing == AUTO and recorded != self.framing else None)
+        self._asked_framing = framing
         self.tta = tta  # also run the mirrored photo and average (twice the inference time)
 
     @classmethod
@@ -169,6 +165,15 @@ class Segmenter:
         for i, prob in enumerate(probs):
             column[i] = prob
         return {**batch, "probs": column}
+
+    @property
+    def framing_note(self) -> str | None:
+        """Said when `auto` cannot run the framing the file records (e.g. a fixed-size export)."""
+        recorded = getattr(self.backend, "framing", "square")
+        if self._asked_framing != AUTO or recorded == self.framing:
+            return None
+        return (f"{getattr(self.backend, 'path', 'the model')}: records the {recorded} framing, but this "
+                f"runtime takes only {self.size}×{self.size}: running square")
 
     def canvas(self, height: int, width: int) -> tuple[int, int]:
         """The model input (H, W) a photo of height×width gets under this Segmenter's framing."""
